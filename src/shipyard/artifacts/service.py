@@ -1,0 +1,50 @@
+"""The artifact service interface: files of an owner (a run, a model version, a dataset).
+
+Two layers sit under it:
+
+* ``shipyard.artifacts.blobs.BlobStore`` — content-addressed bytes on any fsspec URL:
+  ``<root>/sha256/ab/cdef…``; written to a temporary name then renamed; verified on read.
+* the ``artifacts`` table — (owner, path) -> (sha256, size), in the metadata database.
+
+``SqlArtifacts`` (``shipyard.artifacts.catalog``) joins the two for a local store;
+``HttpArtifacts`` (``shipyard.client.http``) streams through a team server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from shipyard.tracking.entities import ArtifactInfo
+
+
+class ArtifactService(Protocol):
+    def upload(self, owner: str, local_path: Path, artifact_path: str = "") -> list[ArtifactInfo]:
+        """Store a file, or every file under a folder, below ``artifact_path`` of ``owner``.
+
+        A file keeps its own name under ``artifact_path``; a folder's content goes under
+        ``artifact_path`` (``upload(o, Path("model"), "model")`` -> ``model/…``).
+        Returns the stored files. Raises InvalidArgument for a missing local path or a path
+        that escapes (``..``, absolute).
+        """
+        ...
+
+    def list(self, owner: str, path: str = "", *, recursive: bool = False) -> list[ArtifactInfo]:
+        """Direct children of ``path`` (files and folders), or every file with ``recursive``."""
+        ...
+
+    def download(self, owner: str, path: str, dst: Path) -> Path:
+        """Copy a file or a folder to ``dst`` (a folder), verifying every SHA-256.
+
+        Returns the local path of what was asked for. Raises NotFound, IntegrityError.
+        """
+        ...
+
+    def open(self, owner: str, path: str) -> Iterator[bytes]:
+        """Stream one file's bytes in chunks, verified at the end (IntegrityError if not)."""
+        ...
+
+    def copy(self, src_owner: str, src_path: str, dst_owner: str, dst_path: str) -> int:
+        """Share files with another owner by reference; returns how many. Raises NotFound."""
+        ...

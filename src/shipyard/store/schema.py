@@ -1,0 +1,242 @@
+"""The metadata schema, in SQLAlchemy Core. Alembic migrations create exactly these tables.
+
+Times are integers: milliseconds since the Unix epoch, UTC. A NaN metric is stored as NULL
+``value`` (SQL comparisons with NULL are false, so NaN never matches a filter and sorts last);
++/-infinity are stored as they are.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+# Names for constraints so Alembic migrations are stable on every backend.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+KEY_MAX = 250
+NAME_MAX = 250
+PARAM_VALUE_MAX = 6000
+TAG_VALUE_MAX = 8000
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(NAME_MAX), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger, nullable=True),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("key", String(KEY_MAX), nullable=False),
+    Column("value", String(TAG_VALUE_MAX), nullable=False),
+    PrimaryKeyConstraint("experiment_id", "key"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("parent_run_id", String(32), nullable=True),
+    Column("user", String(NAME_MAX), nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=True),
+    Column("heartbeat_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger, nullable=True),
+    Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+    Index("ix_runs_status_heartbeat", "status", "heartbeat_at"),
+    Index("ix_runs_parent", "parent_run_id"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), nullable=False),
+    Column("key", String(KEY_MAX), nullable=False),
+    Column("value", String(PARAM_VALUE_MAX), nullable=False),
+    PrimaryKeyConstraint("run_id", "key"),
+    Index("ix_params_key_value", "key", "value"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), nullable=False),
+    Column("key", String(KEY_MAX), nullable=False),
+    Column("value", String(TAG_VALUE_MAX), nullable=False),
+    PrimaryKeyConstraint("run_id", "key"),
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(32), ForeignKey("runs.run_id"), nullable=False),
+    Column("key", String(KEY_MAX), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+)
+
+# The last value of each metric of each run (largest step, then latest timestamp): what filters
+# and ordering in search_runs use, kept up to date in the same transaction as each batch.
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), nullable=False),
+    Column("key", String(KEY_MAX), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_id", "key"),
+    Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+# Dataset lineage: what a run read.
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.run_id"), nullable=False),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("context", String(64), nullable=False),
+    Column("num_rows", BigInteger, nullable=True),
+    Column("schema_json", Text, nullable=True),
+    Column("logged_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_id", "name", "digest", "context"),
+)
+
+# Every artifact file of every owner ("run:<id>", "model:<name>/<version>", later
+# "dataset:<name>@<version>"): a logical path pointing at a content-addressed blob.
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("owner", String(400), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("owner", "path"),
+    Index("ix_artifacts_sha256", "sha256"),
+)
+
+# --- registry (migration 0002) ---------------------------------------------------------------
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(NAME_MAX), primary_key=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column("name", String(NAME_MAX), ForeignKey("registered_models.name"), nullable=False),
+    Column("key", String(KEY_MAX), nullable=False),
+    Column("value", String(TAG_VALUE_MAX), nullable=False),
+    PrimaryKeyConstraint("name", "key"),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("name", String(NAME_MAX), ForeignKey("registered_models.name"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("source", Text, nullable=False),
+    Column("flavor", String(64), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("signature_json", Text, nullable=True),
+    Column("metrics_json", Text, nullable=True),
+    Column("user", String(NAME_MAX), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger, nullable=True),
+    PrimaryKeyConstraint("name", "version"),
+    Index("ix_model_versions_run", "run_id"),
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("key", String(KEY_MAX), nullable=False),
+    Column("value", String(TAG_VALUE_MAX), nullable=False),
+    PrimaryKeyConstraint("name", "version", "key"),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(NAME_MAX), ForeignKey("registered_models.name"), nullable=False),
+    Column("alias", String(KEY_MAX), nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("name", "alias"),
+)
+
+# Every move of an alias, never updated or deleted: "which version was champion on date D".
+alias_events = Table(
+    "alias_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("alias", String(KEY_MAX), nullable=False),
+    Column("from_version", Integer, nullable=True),
+    Column("to_version", Integer, nullable=True),
+    Column("user", String(NAME_MAX), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_alias_events_name_alias_at", "name", "alias", "at"),
+)
+
+__all__ = [
+    "KEY_MAX",
+    "NAME_MAX",
+    "PARAM_VALUE_MAX",
+    "TAG_VALUE_MAX",
+    "alias_events",
+    "artifacts",
+    "experiment_tags",
+    "experiments",
+    "latest_metrics",
+    "metadata",
+    "metrics",
+    "model_aliases",
+    "model_version_tags",
+    "model_versions",
+    "params",
+    "registered_model_tags",
+    "registered_models",
+    "run_inputs",
+    "runs",
+    "tags",
+]
