@@ -1,0 +1,59 @@
+"""Small helpers every layer uses: the clock, the user, name checks."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import time
+from functools import cache
+
+from shipyard.errors import InvalidArgument
+
+_KEY = re.compile(r"^[A-Za-z0-9_\-. /:]+$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]*$")
+
+
+def now_ms() -> int:
+    """Milliseconds since the Unix epoch (UTC)."""
+    return time.time_ns() // 1_000_000
+
+
+@cache
+def current_user() -> str:
+    """The OS user running this process (``SHIPYARD_USER`` overrides)."""
+    try:
+        return os.environ.get("SHIPYARD_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def check_key(key: object, what: str, *, max_len: int = 250) -> str:
+    """Validate a param/metric/tag key: 1..250 of letters, digits and ``_-. /:``.
+
+    >>> check_key("train/auc", "metric")
+    'train/auc'
+    """
+    if not isinstance(key, str) or not key:
+        raise InvalidArgument(f"{what} key must be a non-empty string, got {key!r}")
+    if len(key) > max_len:
+        raise InvalidArgument(f"{what} key {key[:40]!r}… is {len(key)} characters; max {max_len}")
+    if not _KEY.match(key) or ".." in key.split("/") or key.startswith("/"):
+        raise InvalidArgument(
+            f"{what} key {key!r} may only hold letters, digits, '_', '-', '.', ' ', '/' and ':'"
+        )
+    return key
+
+
+def check_name(name: object, what: str, *, max_len: int = 250) -> str:
+    """Validate an experiment/model/alias name: starts with a letter or digit, then ``[\\w.-]``.
+
+    >>> check_name("churn-v2", "model")
+    'churn-v2'
+    """
+    if not isinstance(name, str) or not _NAME.match(name) or len(name) > max_len:
+        raise InvalidArgument(
+            f"{what} name {name!r} is invalid: use 1-{max_len} letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit"
+        )
+    return name
