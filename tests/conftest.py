@@ -36,6 +36,21 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if key.startswith("SHIPYARD_") and not key.startswith("SHIPYARD_TEST_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("SHIPYARD_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHIPYARD_FLUSH_INTERVAL_MS", "50")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sdk() -> Iterator[None]:
+    """The SDK's process-wide connection is reset around every test."""
+    import sys
+
+    fluent = sys.modules.get("shipyard.tracking.fluent")
+    if fluent is not None:
+        fluent._state.reset()
+    yield
+    fluent = sys.modules.get("shipyard.tracking.fluent")
+    if fluent is not None:
+        fluent._state.reset()
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+# Shipyard — every target installs what it needs into .venv/ first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test test-fast lint format typecheck bench services install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: install, then run the churn example end to end on the embedded default store
+demo: install
+	$(BIN)/python examples/churn/churn.py
+
+## make test: install, start services, lint, type-check and run every test (slow ones too)
+test: install services lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider
+
+## make test-fast: the suite without tests marked slow
+test-fast: install services
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy src/
+
+## make services: start PostgreSQL when it is down (tests fail loudly if it still is)
+services:
+	@bash scripts/services.sh
+
+## make bench: install the peers in their own venvs and run every benchmark
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .shipyard build dist src/*.egg-info

@@ -1,0 +1,145 @@
+"""Shipyard: the whole life of a model in one tool.
+
+The public SDK. Names load lazily on first use, so ``import shipyard`` (and ``shipyard --help``)
+stays fast; heavy libraries are imported only by the functions that need them.
+
+>>> import shipyard
+>>> shipyard.__version__
+'0.1.0'
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # configuration
+    "configure": "shipyard.tracking.fluent",
+    "load_settings": "shipyard.config",
+    "Settings": "shipyard.config",
+    # tracking
+    "start_run": "shipyard.tracking.fluent",
+    "end_run": "shipyard.tracking.fluent",
+    "active_run": "shipyard.tracking.fluent",
+    "flush": "shipyard.tracking.fluent",
+    "log_metric": "shipyard.tracking.fluent",
+    "log_metrics": "shipyard.tracking.fluent",
+    "log_param": "shipyard.tracking.fluent",
+    "log_params": "shipyard.tracking.fluent",
+    "set_tag": "shipyard.tracking.fluent",
+    "set_tags": "shipyard.tracking.fluent",
+    "log_artifact": "shipyard.tracking.fluent",
+    "log_artifacts": "shipyard.tracking.fluent",
+    "log_dict": "shipyard.tracking.fluent",
+    "log_text": "shipyard.tracking.fluent",
+    "log_figure": "shipyard.tracking.fluent",
+    "log_input": "shipyard.tracking.fluent",
+    "list_artifacts": "shipyard.tracking.fluent",
+    "download_artifacts": "shipyard.tracking.fluent",
+    "get_run": "shipyard.tracking.fluent",
+    "get_metric_history": "shipyard.tracking.fluent",
+    "search_runs": "shipyard.tracking.fluent",
+    "delete_run": "shipyard.tracking.fluent",
+    "restore_run": "shipyard.tracking.fluent",
+    "create_experiment": "shipyard.tracking.fluent",
+    "get_experiment": "shipyard.tracking.fluent",
+    "list_experiments": "shipyard.tracking.fluent",
+    "autolog": "shipyard.tracking.autolog",
+    # registry
+    "log_model": "shipyard.registry.fluent",
+    "register_model": "shipyard.registry.fluent",
+    "load_model": "shipyard.registry.fluent",
+    "download_model": "shipyard.registry.fluent",
+    "get_model_version": "shipyard.registry.fluent",
+    "get_registered_model": "shipyard.registry.fluent",
+    "list_registered_models": "shipyard.registry.fluent",
+    "list_model_versions": "shipyard.registry.fluent",
+    "delete_model_version": "shipyard.registry.fluent",
+    "restore_model_version": "shipyard.registry.fluent",
+    "set_alias": "shipyard.registry.fluent",
+    "delete_alias": "shipyard.registry.fluent",
+    "alias_history": "shipyard.registry.fluent",
+    "PythonModel": "shipyard.registry.package",
+    # entities and errors
+    "Run": "shipyard.tracking.entities",
+    "RunStatus": "shipyard.tracking.entities",
+    "Metric": "shipyard.tracking.entities",
+    "Experiment": "shipyard.tracking.entities",
+    "DatasetInput": "shipyard.tracking.entities",
+    "ModelVersion": "shipyard.registry.entities",
+    "RegisteredModel": "shipyard.registry.entities",
+    "ShipyardError": "shipyard.errors",
+    "NotFound": "shipyard.errors",
+    "InvalidArgument": "shipyard.errors",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from shipyard.config import Settings, load_settings
+    from shipyard.errors import InvalidArgument, NotFound, ShipyardError
+    from shipyard.registry.entities import ModelVersion, RegisteredModel
+    from shipyard.registry.fluent import (
+        alias_history,
+        delete_alias,
+        delete_model_version,
+        download_model,
+        get_model_version,
+        get_registered_model,
+        list_model_versions,
+        list_registered_models,
+        load_model,
+        log_model,
+        register_model,
+        restore_model_version,
+        set_alias,
+    )
+    from shipyard.registry.package import PythonModel
+    from shipyard.tracking.autolog import autolog
+    from shipyard.tracking.entities import DatasetInput, Experiment, Metric, Run, RunStatus
+    from shipyard.tracking.fluent import (
+        active_run,
+        configure,
+        create_experiment,
+        delete_run,
+        download_artifacts,
+        end_run,
+        flush,
+        get_experiment,
+        get_metric_history,
+        get_run,
+        list_artifacts,
+        list_experiments,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_input,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_text,
+        restore_run,
+        search_runs,
+        set_tag,
+        set_tags,
+        start_run,
+    )

@@ -1,0 +1,64 @@
+"""Connect to the services named by the configuration: a local store or a team server.
+
+``connect(settings)`` returns :class:`Services`, the one bundle the SDK, the CLI and the server
+use. ``sqlite:///…`` and ``postgresql+psycopg://…`` give the SQL implementations over the local
+artifact store; ``http(s)://…`` gives HTTP clients of a team server. Backends load lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from shipyard.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from shipyard.artifacts.service import ArtifactService
+    from shipyard.registry.service import RegistryService
+    from shipyard.tracking.service import TrackingService
+
+
+@dataclass(frozen=True)
+class Services:
+    """The tracking, registry and artifact services behind one configuration."""
+
+    settings: Settings
+    tracking: TrackingService
+    registry: RegistryService
+    artifacts: ArtifactService
+
+    def close(self) -> None:
+        closer = getattr(self.tracking, "close", None)
+        if closer is not None:
+            closer()
+
+
+def connect(settings: Settings | None = None) -> Services:
+    """Build the services for ``settings`` (default: resolved from env and shipyard.yaml)."""
+    settings = settings or load_settings()
+    if settings.is_remote:
+        from shipyard.client.http import connect_http
+
+        return connect_http(settings)
+    return connect_local(settings)
+
+
+def connect_local(settings: Settings) -> Services:
+    """SQL services on the metadata database and the blob store named by ``settings``."""
+    from shipyard.artifacts.blobs import BlobStore
+    from shipyard.artifacts.catalog import SqlArtifacts
+    from shipyard.registry.sql import SqlRegistry
+    from shipyard.store import Database
+    from shipyard.tracking.sql import SqlTracking
+
+    db = Database(settings.tracking_uri)
+    blobs = BlobStore(settings.artifact_uri)
+    return Services(
+        settings=settings,
+        tracking=SqlTracking(db, stale_after_s=settings.stale_after_s),
+        registry=SqlRegistry(db),
+        artifacts=SqlArtifacts(db, blobs),
+    )
+
+
+__all__ = ["Services", "connect", "connect_local"]

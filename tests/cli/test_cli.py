@@ -1,0 +1,135 @@
+"""The command line, in-process through Typer's CliRunner, on a real SQLite store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+import shipyard
+from shipyard.cli.main import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str, ok: bool = True) -> str:
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code != 0, result.output
+    return result.output
+
+
+def _two_runs() -> tuple[str, str]:
+    ids = []
+    for name, auc, loss in (("rf", 0.91, 0.3), ("lr", 0.85, 0.2)):
+        with shipyard.start_run(experiment="churn", name=name) as run:
+            shipyard.log_params({"model": name})
+            shipyard.log_metrics({"auc": auc, "loss": loss})
+        ids.append(run.run_id)
+    shipyard.flush()
+    return ids[0], ids[1]
+
+
+def test_help_is_fast_and_lists_groups() -> None:
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "shipyard.cli.main",
+                          "--help"], capture_output=True, text=True, check=True)
+    for group in ("experiments", "runs", "models", "server", "config", "gc", "db"):
+        assert group in out.stdout
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in out.stderr.splitlines()}
+    heavy = sorted(imported & {"pandas", "sklearn", "scipy", "numpy", "sqlalchemy", "fastapi"})
+    assert heavy == [], f"--help imported {heavy}"
+
+
+def test_config_shows_values_and_sources() -> None:
+    out = invoke("config")
+    assert "tracking_uri" in out and "env SHIPYARD_HOME" in out and "default" in out
+
+
+def test_db_upgrade_and_current() -> None:
+    assert "→ 0002" in invoke("db", "upgrade")
+    assert "current: 0002" in invoke("db", "current")
+
+
+def test_experiments_commands() -> None:
+    assert "created experiment 'exp-a'" in invoke("experiments", "create", "exp-a", "-t", "k=v")
+    assert "exp-a" in invoke("experiments", "list")
+    invoke("experiments", "rename", "exp-a", "exp-b")
+    assert "exp-b" in invoke("experiments", "list")
+    invoke("experiments", "delete", "exp-b")
+    assert "exp-b" not in invoke("experiments", "list")
+    assert "exp-b" in invoke("experiments", "list", "--deleted")
+    invoke("experiments", "restore", "exp-b")
+    assert "already exists" in invoke("experiments", "create", "exp-b", ok=False)
+    assert "no experiment" in invoke("experiments", "delete", "nope", ok=False)
+
+
+def test_runs_list_show_compare_history() -> None:
+    rf, lr = _two_runs()
+    out = invoke("runs", "list", "-e", "churn", "-o", "metrics.auc DESC")
+    assert out.index(rf) < out.index(lr)
+    out = invoke("runs", "list", "-e", "churn", "-f", "metrics.auc > 0.9")
+    assert rf in out and lr not in out
+    out = invoke("runs", "show", rf)
+    assert "params" in out and "model" in out and "shipyard.python.version" in out
+    out = invoke("runs", "compare", rf, lr)
+    auc_line = next(line for line in out.splitlines() if "metrics.auc" in line)
+    loss_line = next(line for line in out.splitlines() if "metrics.loss" in line)
+    assert auc_line.index("★") < auc_line.index("0.85")  # higher AUC wins
+    assert loss_line.index("★") > loss_line.index("0.3")  # lower loss wins
+    assert "auc" in invoke("runs", "history", rf, "auc")
+    invoke("runs", "delete", lr)
+    assert lr not in invoke("runs", "list", "-e", "churn")
+    invoke("runs", "restore", lr)
+    assert lr in invoke("runs", "list", "-e", "churn")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("runs", "show", "0" * 32), "no run"),
+        (("runs", "list", "-f", "metrics.auc >> 1"), "position"),
+        (("runs", "compare", "0" * 32), "at least two"),
+        (("models", "show", "nope@champion"), "nope"),
+        (("models", "show", "bad name!"), "invalid"),
+        (("models", "history", "x", "--at", "yesterday", "--alias", "a"), "ISO 8601"),
+    ],
+)
+def test_cli_errors_are_clear(args: tuple[str, ...], message: str) -> None:
+    _two_runs()
+    result = runner.invoke(app, list(args))
+    assert result.exit_code != 0
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_models_commands(tmp_path: object) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    with shipyard.start_run(experiment="m") as run:
+        shipyard.log_model(model, "model", input_example=X.head())
+    assert "registered iris/1" in invoke("models", "register", run.run_id, "iris")
+    assert "registered iris/2 as @champion" in invoke(
+        "models", "register", run.run_id, "iris", "--alias", "champion")
+    assert "iris" in invoke("models", "list")
+    out = invoke("models", "show", "iris@champion")
+    assert "iris/2" in out and "sepal length (cm)" in out
+    assert "2" in invoke("models", "versions", "iris")
+    assert "→ version 1" in invoke("models", "alias", "iris", "champion", "1")
+    out = invoke("models", "history", "iris")
+    assert out.count("champion") == 2
+    assert "version 1" in invoke("models", "history", "iris", "--alias", "champion", "--at",
+                                 "2999-01-01")
+    assert "deleted iris/2" in invoke("models", "delete-version", "iris/2")
+    assert "alias" in invoke("models", "delete-version", "iris/1", ok=False)
+    invoke("models", "restore-version", "iris/2")
+    dst = str(tmp_path) + "/pkg"
+    invoke("models", "download", "iris/1", "--dst", dst)
+    invoke("models", "alias", "iris", "champion", "--delete")
+    assert "champion" not in invoke("models", "list")

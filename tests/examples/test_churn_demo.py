@@ -1,0 +1,31 @@
+"""The churn example (what `make demo` runs) on a small sample, so it cannot rot."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+import shipyard
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "churn" / "churn.py"
+
+
+def test_churn_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("churn_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    assert module.main(["--sample", "600"]) == 0
+    out = capsys.readouterr().out
+    assert "registered churn/1" in out and "batch prediction" in out
+
+    mv = shipyard.get_model_version("churn@champion")
+    assert mv.version == 1 and mv.flavor == "sklearn" and mv.run_id
+    runs = shipyard.search_runs("churn")
+    assert len(runs) == 3  # the parent and two nested candidates
+    parent = runs[runs["parent_run_id"].isna()].iloc[0]
+    assert parent["status"] == "FINISHED" and parent["metrics.best_test_roc_auc"] > 0.6
+    assert shipyard.get_run(parent["run_id"]).inputs[0].name == "wa_churn"
