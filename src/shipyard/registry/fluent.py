@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,8 @@ def log_model(
     signature: Any = None,
     metrics: Mapping[str, float] | None = None,
     serialization: str = "skops",
+    artifacts: Mapping[str, str | Path] | None = None,
+    extra_requirements: Sequence[str] = (),
     registered_model_name: str | None = None,
     run_id: str | None = None,
 ) -> ModelVersion | None:
@@ -45,18 +48,20 @@ def log_model(
 
     The package holds the flavor, the signature inferred from ``input_example``, pinned
     requirements, the example, a metrics snapshot (default: the run's latest metrics) and a
-    SHA-256 manifest. With ``registered_model_name`` it is also registered; the new
-    ModelVersion is returned then.
+    SHA-256 manifest. A ``PythonModel`` may bring ``artifacts`` ({name: local path}) that
+    its ``load_context`` receives. With ``registered_model_name`` it is also registered; the
+    new ModelVersion is returned then.
     """
     from shipyard.registry.package import save_model
 
     rid = fluent._run_id(run_id)
-    if metrics is None:
-        metrics = dict(fluent.get_run(rid).metrics)
+    if metrics is None:  # the run's latest metrics, minus NaN/inf (not representable in JSON)
+        metrics = {k: v for k, v in fluent.get_run(rid).metrics.items() if math.isfinite(v)}
     with tempfile.TemporaryDirectory(prefix="shipyard-model-") as tmp:
         folder = Path(tmp) / "model"
         save_model(model, folder, input_example=input_example, signature=signature,
-                   metrics=metrics, serialization=serialization)
+                   metrics=metrics, serialization=serialization, artifacts=artifacts,
+                   extra_requirements=extra_requirements)
         fluent.services().artifacts.upload(run_owner(rid), folder, artifact_path)
     if registered_model_name:
         return register_model(registered_model_name, run_id=rid, artifact_path=artifact_path)
