@@ -19,11 +19,19 @@ from typing import Any
 DATA = Path(__file__).with_name("data") / "wa_churn.csv"
 TARGET = "churn"
 NUMERIC = ["tenure", "monthly_charges", "total_charges"]
-BINARY = ["female", "senior_citizen", "partner", "dependents", "phone_service",
-          "paperless_billing"]
-CATEGORICAL = ["multiple_lines", "internet_service", "online_security", "online_backup",
-               "device_protection", "tech_support", "streaming_tv", "streaming_movies",
-               "contract", "payment_method"]
+BINARY = ["female", "senior_citizen", "partner", "dependents", "phone_service", "paperless_billing"]
+CATEGORICAL = [
+    "multiple_lines",
+    "internet_service",
+    "online_security",
+    "online_backup",
+    "device_protection",
+    "tech_support",
+    "streaming_tv",
+    "streaming_movies",
+    "contract",
+    "payment_method",
+]
 
 
 def load(sample: int | None) -> Any:
@@ -43,13 +51,20 @@ def make_pipeline(kind: str, params: dict[str, Any]) -> Any:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    prep = ColumnTransformer([
-        # total_charges is NA for 11 brand-new customers: impute with the median.
-        ("num", Pipeline([("impute", SimpleImputer(strategy="median")),
-                          ("scale", StandardScaler())]), NUMERIC),
-        ("bin", "passthrough", BINARY),
-        ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-    ])
+    prep = ColumnTransformer(
+        [
+            # total_charges is NA for 11 brand-new customers: impute with the median.
+            (
+                "num",
+                Pipeline(
+                    [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+                ),
+                NUMERIC,
+            ),
+            ("bin", "passthrough", BINARY),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ]
+    )
     model: Any
     if kind == "logreg":
         model = LogisticRegression(max_iter=1000, **params)
@@ -90,10 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-name", default="churn")
     args = parser.parse_args(argv)
 
-    import shipyard
     from rich.console import Console
     from rich.table import Table
     from sklearn.model_selection import train_test_split
+
+    import shipyard
 
     console = Console()
     started = time.perf_counter()
@@ -106,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     X_train, X_test, y_train, y_test = train_test_split(
         df, y, test_size=0.25, stratify=y, random_state=42
     )
-    console.print(f"data: {len(df):,} customers, {y.mean():.1%} churned, "
-                  f"{int(df['total_charges'].isna().sum())} missing total_charges")
+    console.print(
+        f"data: {len(df):,} customers, {y.mean():.1%} churned, "
+        f"{int(df['total_charges'].isna().sum())} missing total_charges"
+    )
 
     candidates = {
         "logreg": {"C": 1.0},
@@ -125,16 +143,18 @@ def main(argv: list[str] | None = None) -> int:
                 shipyard.log_figure(roc_figure(pipeline, X_test, y_test, kind), "roc.png")
                 shipyard.log_model(pipeline, "model", input_example=X_train.head(5))
                 results.append((scores["test_roc_auc"], kind, run.run_id, scores))
-        best_auc, best_kind, best_run, best_scores = max(results)
+        best_auc, best_kind, best_run, _ = max(results)
         shipyard.set_tags({"best_model": best_kind})
         shipyard.log_metric("best_test_roc_auc", best_auc)
 
     mv = shipyard.register_model(
-        args.model_name, run_id=best_run, artifact_path="model",
-        description=f"{best_kind} pipeline on the telco churn table", alias="champion",
+        args.model_name,
+        run_id=best_run,
+        artifact_path="model",
+        description=f"{best_kind} pipeline on the telco churn table",
+        alias="champion",
     )
-    console.print(f"registered [bold]{mv.name}/{mv.version}[/bold] ({best_kind}) "
-                  "as @champion")
+    console.print(f"registered [bold]{mv.name}/{mv.version}[/bold] ({best_kind}) as @champion")
 
     model = shipyard.load_model(f"models:/{args.model_name}@champion")
     batch = X_test.copy()
@@ -145,23 +165,34 @@ def main(argv: list[str] | None = None) -> int:
     for col in ("model", "run", "test AUC", "accuracy", "F1"):
         table.add_column(col)
     for auc, kind, run_id, scores in sorted(results, reverse=True):
-        table.add_row(kind + (" ★" if kind == best_kind else ""), run_id[:8], f"{auc:.3f}",
-                      f"{scores['test_accuracy']:.3f}", f"{scores['test_f1']:.3f}")
+        table.add_row(
+            kind + (" ★" if kind == best_kind else ""),
+            run_id[:8],
+            f"{auc:.3f}",
+            f"{scores['test_accuracy']:.3f}",
+            f"{scores['test_f1']:.3f}",
+        )
     console.print(table)
     top = Table(title=f"batch prediction with models:/{args.model_name}@champion: top 5 at risk")
     for col in ("tenure", "contract", "monthly_charges", "churn_probability"):
         top.add_column(col)
     for _, row in at_risk.head(5).iterrows():
-        top.add_row(str(row["tenure"]), str(row["contract"]), f"{row['monthly_charges']:.2f}",
-                    f"{row['churn_probability']:.2f}")
+        top.add_row(
+            str(row["tenure"]),
+            str(row["contract"]),
+            f"{row['monthly_charges']:.2f}",
+            f"{row['churn_probability']:.2f}",
+        )
     console.print(top)
     console.print(
         f"scored {len(batch):,} customers; {int((batch['churn_probability'] >= 0.5).sum()):,} "
         f"above 0.5 · parent run {parent.run_id} · {time.perf_counter() - started:.1f}s"
     )
-    console.print("next: [cyan]shipyard runs list -e churn[/cyan] · "
-                  f"[cyan]shipyard runs compare {results[0][2]} {results[1][2]}[/cyan] · "
-                  f"[cyan]shipyard models history {args.model_name}[/cyan]")
+    console.print(
+        "next: [cyan]shipyard runs list -e churn[/cyan] · "
+        f"[cyan]shipyard runs compare {results[0][2]} {results[1][2]}[/cyan] · "
+        f"[cyan]shipyard models history {args.model_name}[/cyan]"
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ import getpass
 import os
 import re
 import time
+from contextvars import ContextVar
 from functools import cache
 
 from shipyard.errors import InvalidArgument
@@ -19,9 +20,19 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@cache
+# Set by the team server for the duration of a request: the user the client says it is
+# (later: the user of its token), so runs created through a server record the right person.
+request_user: ContextVar[str | None] = ContextVar("shipyard_request_user", default=None)
+
+
 def current_user() -> str:
-    """The OS user running this process (``SHIPYARD_USER`` overrides)."""
+    """The user on whose behalf this code runs: the request's user inside the server, else the
+    OS user of this process (``SHIPYARD_USER`` overrides)."""
+    return request_user.get() or _process_user()
+
+
+@cache
+def _process_user() -> str:
     try:
         return os.environ.get("SHIPYARD_USER") or getpass.getuser()
     except (KeyError, OSError):

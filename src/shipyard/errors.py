@@ -44,6 +44,13 @@ class FilterSyntaxError(InvalidArgument):
         super().__init__(message)
 
 
+class PayloadTooLarge(InvalidArgument):
+    """A request body or batch is larger than the server accepts; split it."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
 class NotFound(ShipyardError, LookupError):
     """The named run, experiment, model, version, alias or artifact does not exist."""
 
@@ -123,6 +130,7 @@ __all__ = [
     "IntegrityError",
     "InvalidArgument",
     "NotFound",
+    "PayloadTooLarge",
     "ShipyardError",
     "StoreUnavailable",
     "UnsafeModelError",

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from shipyard.artifacts.blobs import BlobStore
-from shipyard.artifacts.catalog import SqlArtifacts, normalize_path
+from shipyard.artifacts.catalog import SqlArtifacts
 from shipyard.artifacts.owners import model_owner, run_owner
+from shipyard.artifacts.paths import normalize_path
 from shipyard.artifacts.service import ArtifactService
 from shipyard.errors import Conflict, IntegrityError, InvalidArgument, NotFound
 from shipyard.store import Database

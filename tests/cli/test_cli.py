@@ -35,8 +35,12 @@ def _two_runs() -> tuple[str, str]:
 
 
 def test_help_is_fast_and_lists_groups() -> None:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "shipyard.cli.main",
-                          "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "shipyard.cli.main", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for group in ("experiments", "runs", "models", "server", "config", "gc", "db"):
         assert group in out.stdout
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in out.stderr.splitlines()}
@@ -116,7 +120,8 @@ def test_models_commands(tmp_path: object) -> None:
         shipyard.log_model(model, "model", input_example=X.head())
     assert "registered iris/1" in invoke("models", "register", run.run_id, "iris")
     assert "registered iris/2 as @champion" in invoke(
-        "models", "register", run.run_id, "iris", "--alias", "champion")
+        "models", "register", run.run_id, "iris", "--alias", "champion"
+    )
     assert "iris" in invoke("models", "list")
     out = invoke("models", "show", "iris@champion")
     assert "iris/2" in out and "sepal length (cm)" in out
@@ -124,8 +129,9 @@ def test_models_commands(tmp_path: object) -> None:
     assert "→ version 1" in invoke("models", "alias", "iris", "champion", "1")
     out = invoke("models", "history", "iris")
     assert out.count("champion") == 2
-    assert "version 1" in invoke("models", "history", "iris", "--alias", "champion", "--at",
-                                 "2999-01-01")
+    assert "version 1" in invoke(
+        "models", "history", "iris", "--alias", "champion", "--at", "2999-01-01"
+    )
     assert "deleted iris/2" in invoke("models", "delete-version", "iris/2")
     assert "alias" in invoke("models", "delete-version", "iris/1", ok=False)
     invoke("models", "restore-version", "iris/2")

@@ -38,8 +38,9 @@ def test_env_beats_file_beats_default(tmp_path: Path) -> None:
 
 
 def test_explicit_arguments_win(tmp_path: Path) -> None:
-    s = load_settings({"SHIPYARD_TRACKING_URI": "sqlite:///a.db"}, cwd=tmp_path,
-                      tracking_uri="sqlite:///b.db")
+    s = load_settings(
+        {"SHIPYARD_TRACKING_URI": "sqlite:///a.db"}, cwd=tmp_path, tracking_uri="sqlite:///b.db"
+    )
     assert s.tracking_uri == "sqlite:///b.db" and s.sources["tracking_uri"] == "argument"
 
 
@@ -50,8 +51,11 @@ def test_token_is_masked(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "match"),
-    [("tracking_uri: [unclosed", "not valid YAML"), ("- a\n- b\n", "mapping"),
-     ("flush_interval_ms: soon\n", "flush_interval_ms")],
+    [
+        ("tracking_uri: [unclosed", "not valid YAML"),
+        ("- a\n- b\n", "mapping"),
+        ("flush_interval_ms: soon\n", "flush_interval_ms"),
+    ],
 )
 def test_bad_file_is_a_clear_error(tmp_path: Path, content: str, match: str) -> None:
     (tmp_path / "shipyard.yaml").write_text(content)

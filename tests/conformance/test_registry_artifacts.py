@@ -74,10 +74,17 @@ def test_register_alias_resolve_and_history(services: Services, tmp_path: Path) 
     r = services.registry
     name = f"churn-{uuid.uuid4().hex[:6]}"
     run_id = _run_with_package(services, tmp_path)
-    v1 = r.create_version(name, run_id=run_id, artifact_path="model", flavor="sklearn",
-                          metrics={"auc": 0.8}, signature={"inputs": []})
-    v2 = r.create_version(name, run_id=run_id, artifact_path="model", flavor="sklearn",
-                          description="second")
+    v1 = r.create_version(
+        name,
+        run_id=run_id,
+        artifact_path="model",
+        flavor="sklearn",
+        metrics={"auc": 0.8},
+        signature={"inputs": []},
+    )
+    v2 = r.create_version(
+        name, run_id=run_id, artifact_path="model", flavor="sklearn", description="second"
+    )
     assert (v1.version, v2.version) == (1, 2)
     assert v1.run_id == run_id and v1.metrics == {"auc": 0.8}
     files = {i.path for i in services.artifacts.list(model_owner(name, 1), "", recursive=True)}
@@ -112,11 +119,13 @@ def test_registry_errors(services: Services, tmp_path: Path) -> None:
     with pytest.raises(NotFound):
         r.get_model(f"nope-{uuid.uuid4().hex[:6]}")
     with pytest.raises(NotFound):
-        r.create_version("m-" + uuid.uuid4().hex[:6], run_id=run_id, artifact_path="nothing",
-                         flavor="sklearn")
+        r.create_version(
+            "m-" + uuid.uuid4().hex[:6], run_id=run_id, artifact_path="nothing", flavor="sklearn"
+        )
     with pytest.raises(NotFound):
-        r.create_version("m-" + uuid.uuid4().hex[:6], run_id="0" * 32, artifact_path="model",
-                         flavor="sklearn")
+        r.create_version(
+            "m-" + uuid.uuid4().hex[:6], run_id="0" * 32, artifact_path="model", flavor="sklearn"
+        )
     with pytest.raises(InvalidArgument):
         r.create_version("bad name!", run_id=run_id, artifact_path="model", flavor="sklearn")
     name = f"m-{uuid.uuid4().hex[:6]}"

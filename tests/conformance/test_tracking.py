@@ -94,8 +94,9 @@ def test_param_cannot_change_and_nothing_is_half_stored(services: Services) -> N
     run = t.create_run(t.create_experiment(_name()).experiment_id)
     t.log_batch(run.run_id, params={"lr": "0.1"})
     with pytest.raises(Conflict, match="lr"):
-        t.log_batch(run.run_id, params={"lr": "0.2"}, metrics=[Metric("m", 1.0, 0, 1)],
-                    tags={"x": "y"})
+        t.log_batch(
+            run.run_id, params={"lr": "0.2"}, metrics=[Metric("m", 1.0, 0, 1)], tags={"x": "y"}
+        )
     got = t.get_run(run.run_id)
     assert got.params == {"lr": "0.1"} and "m" not in got.metrics and "x" not in got.tags
 
@@ -123,8 +124,14 @@ def test_nan_and_infinity(services: Services) -> None:
     t = services.tracking
     exp = t.create_experiment(_name())
     run = t.create_run(exp.experiment_id)
-    t.log_batch(run.run_id, metrics=[Metric("nan", math.nan, 0, 1), Metric("inf", math.inf, 0, 1),
-                                     Metric("ninf", -math.inf, 0, 1)])
+    t.log_batch(
+        run.run_id,
+        metrics=[
+            Metric("nan", math.nan, 0, 1),
+            Metric("inf", math.inf, 0, 1),
+            Metric("ninf", -math.inf, 0, 1),
+        ],
+    )
     got = t.get_run(run.run_id)
     assert math.isnan(got.metrics["nan"])
     assert got.metrics["inf"] == math.inf and got.metrics["ninf"] == -math.inf
@@ -156,13 +163,22 @@ def test_run_delete_restore_and_nested(services: Services) -> None:
 def test_inputs_lineage(services: Services) -> None:
     t = services.tracking
     run = t.create_run(t.create_experiment(_name()).experiment_id)
-    ds = DatasetInput(name="wa_churn", digest="ab" * 32, source="/data/churn.csv",
-                      context="training", num_rows=7043, schema={"tenure": "int64"})
+    ds = DatasetInput(
+        name="wa_churn",
+        digest="ab" * 32,
+        source="/data/churn.csv",
+        context="training",
+        num_rows=7043,
+        schema={"tenure": "int64"},
+    )
     t.log_inputs(run.run_id, [ds])
     t.log_inputs(run.run_id, [ds])  # idempotent
     (got,) = t.get_run(run.run_id).inputs
-    assert got.name == "wa_churn" and got.num_rows == 7043 and dict(got.schema or {}) == {
-        "tenure": "int64"}
+    assert (
+        got.name == "wa_churn"
+        and got.num_rows == 7043
+        and dict(got.schema or {}) == {"tenure": "int64"}
+    )
 
 
 def _populate(services: Services) -> tuple[int, dict[str, str]]:
@@ -173,8 +189,12 @@ def _populate(services: Services) -> tuple[int, dict[str, str]]:
         [("rf", 0.91, "0.1"), ("rf", 0.75, "0.01"), ("gbm", 0.88, "0.1"), ("lr", 0.60, "abc")]
     ):
         run = t.create_run(exp.experiment_id, name=f"run{i}", start_time=1000 + i)
-        t.log_batch(run.run_id, metrics=[Metric("auc", auc, 0, 1)],
-                    params={"model": model, "lr": lr}, tags={"team": "a" if i % 2 else "b"})
+        t.log_batch(
+            run.run_id,
+            metrics=[Metric("auc", auc, 0, 1)],
+            params={"model": model, "lr": lr},
+            tags={"team": "a" if i % 2 else "b"},
+        )
         ids[f"run{i}"] = run.run_id
     return exp.experiment_id, ids
 
@@ -202,15 +222,16 @@ def test_search_filters(services: Services, flt: str, expected: set[str]) -> Non
 
 
 def test_search_order_and_paging(services: Services) -> None:
-    exp_id, ids = _populate(services)
+    exp_id, _ = _populate(services)
     t = services.tracking
     runs = t.search_runs([exp_id], order_by=["metrics.auc DESC"]).runs
     assert [r.name for r in runs] == ["run0", "run2", "run1", "run3"]
     page1 = t.search_runs([exp_id], order_by=["metrics.auc ASC"], max_results=3)
     assert [r.name for r in page1.runs] == ["run3", "run1", "run2"]
     assert page1.next_page_token
-    page2 = t.search_runs([exp_id], order_by=["metrics.auc ASC"], max_results=3,
-                          page_token=page1.next_page_token)
+    page2 = t.search_runs(
+        [exp_id], order_by=["metrics.auc ASC"], max_results=3, page_token=page1.next_page_token
+    )
     assert [r.name for r in page2.runs] == ["run0"] and page2.next_page_token is None
     newest_first = t.search_runs([exp_id]).runs
     assert [r.name for r in newest_first] == ["run3", "run2", "run1", "run0"]

@@ -1,7 +1,8 @@
 """Rebuild ``data/shipyard-0001.db``: a database at the first migration, with rows in every table.
 
 Kept in the repository so the upgrade test runs on a file made by an old version, not on one the
-current code makes. Run only when the fixture needs to change: ``python tests/store/make_fixture_db.py``.
+current code makes. Run only when the fixture needs to change:
+``python tests/store/make_fixture_db.py``.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ ROWS = {
         "('a' || printf('%031d', 1), 'wa_churn', 'ff', 'churn.csv', 'training', 7043, NULL, "
         "1700000001000)"
     ],
-    "artifacts": ["('run:' || 'a' || printf('%031d', 1), 'model/model.skops', "
-                  "'00' || printf('%062d', 7), 42, 1700000001700)"],
+    "artifacts": [
+        "('run:' || 'a' || printf('%031d', 1), 'model/model.skops', "
+        "'00' || printf('%062d', 7), 42, 1700000001700)"
+    ],
 }
 
 

@@ -49,10 +49,15 @@ def test_upgrade_keeps_rows_on_postgresql(pg_url: str) -> None:
     upgrade(engine, "0001")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO experiments VALUES (7, 'x', 1, 1, NULL)"))
-        conn.execute(text(
-            "INSERT INTO runs VALUES ('r1', 7, 'n', 'FINISHED', NULL, 'u', 1, 2, 2, NULL)"))
-        conn.execute(text("INSERT INTO metrics (run_id, key, value, step, timestamp) "
-                          "VALUES ('r1', 'auc', 0.5, 0, 1)"))
+        conn.execute(
+            text("INSERT INTO runs VALUES ('r1', 7, 'n', 'FINISHED', NULL, 'u', 1, 2, 2, NULL)")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO metrics (run_id, key, value, step, timestamp) "
+                "VALUES ('r1', 'auc', 0.5, 0, 1)"
+            )
+        )
     assert upgrade(engine) == head_revision()
     assert upgrade(engine) == head_revision()  # idempotent
     with engine.connect() as conn:

@@ -31,7 +31,9 @@ def test_fit_inside_a_run_logs_params_metrics_and_model() -> None:
     assert got.params["logisticregression"] == "LogisticRegression"
     assert 0.9 < got.metrics["training_accuracy_score"] <= 1.0
     assert "training_roc_auc" in got.metrics and "training_log_loss" in got.metrics
-    assert got.tags["shipyard.autolog"] == "sklearn" and got.tags["shipyard.estimator"] == "Pipeline"
+    assert (
+        got.tags["shipyard.autolog"] == "sklearn" and got.tags["shipyard.estimator"] == "Pipeline"
+    )
     files = {a.path for a in shipyard.list_artifacts(run.run_id, "model", recursive=True)}
     assert "model/shipyard-model.json" in files and "model/MANIFEST.json" in files
     # only the outermost fit logs: no params of the inner steps' own fits as separate runs
@@ -58,8 +60,9 @@ def test_fit_outside_a_run_starts_and_ends_one() -> None:
 def test_grid_search_logs_once_with_best_params() -> None:
     X, y = load_breast_cancer(return_X_y=True)
     with shipyard.start_run(experiment="grid") as run:
-        GridSearchCV(LogisticRegression(max_iter=2000), {"C": [0.1, 1.0]}, cv=2).fit(X[:200],
-                                                                                     y[:200])
+        GridSearchCV(LogisticRegression(max_iter=2000), {"C": [0.1, 1.0]}, cv=2).fit(
+            X[:200], y[:200]
+        )
     got = shipyard.get_run(run.run_id)
     assert got.params["best_C"] in ("0.1", "1.0") and "best_score" in got.metrics
     assert len(shipyard.search_runs("grid")) == 1

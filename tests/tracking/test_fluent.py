@@ -43,8 +43,12 @@ def test_system_tags_are_recorded_without_being_asked() -> None:
     with shipyard.start_run() as run:
         pass
     tags = shipyard.get_run(run.run_id).tags
-    for key in ("shipyard.source.command", "shipyard.python.version", "shipyard.packages",
-                "shipyard.host"):
+    for key in (
+        "shipyard.source.command",
+        "shipyard.python.version",
+        "shipyard.packages",
+        "shipyard.host",
+    ):
         assert tags[key]
     assert "scikit-learn" in json.loads(tags["shipyard.packages"])
     # this test runs inside the project's git checkout
@@ -156,8 +160,14 @@ def test_search_runs_returns_a_dataframe() -> None:
             shipyard.log_metric("auc", auc)
     df = shipyard.search_runs("s", "metrics.auc > 0.75", order_by=["metrics.auc DESC"])
     assert list(df["name"]) == ["r0", "r2"]
-    assert {"run_id", "status", "start_time", "metrics.auc", "params.model",
-            "tags.shipyard.host"} <= set(df.columns)
+    assert {
+        "run_id",
+        "status",
+        "start_time",
+        "metrics.auc",
+        "params.model",
+        "tags.shipyard.host",
+    } <= set(df.columns)
     assert df["metrics.auc"].dtype == "float64"
     assert str(df["start_time"].dtype).startswith("datetime64")
     assert df.attrs["next_page_token"] is None

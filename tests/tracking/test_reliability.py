@@ -42,12 +42,17 @@ def _count_points(db_url: str) -> int:
 
 def _run_loggers(env: dict[str, str], processes: int, points: int) -> None:
     procs = [
-        subprocess.Popen([sys.executable, "-c", LOGGER, str(points), f"p{i}"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", LOGGER, str(points), f"p{i}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(processes)
     ]
     for p in procs:
-        out, err = p.communicate(timeout=240)
+        _, err = p.communicate(timeout=240)
         assert p.returncode == 0, err
         assert "locked" not in err.lower(), err
 
@@ -61,8 +66,12 @@ def _free_port() -> int:
 def test_16_processes_on_one_sqlite_store(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'shared.db'}"
     env = _env(tmp_path, SHIPYARD_TRACKING_URI=db_url)
-    subprocess.run([sys.executable, "-m", "shipyard.cli.main", "db", "upgrade"], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "shipyard.cli.main", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     _run_loggers(env, 16, 1000)
     assert _count_points(db_url) == 16_000
 
@@ -71,9 +80,12 @@ def test_16_processes_through_the_server(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'server.db'}"
     port = _free_port()
     server_env = _env(tmp_path, SHIPYARD_TRACKING_URI=db_url)
+    log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "shipyard.cli.main", "server", "--port", str(port)],
-        env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=server_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         import httpx
@@ -92,6 +104,7 @@ def test_16_processes_through_the_server(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
 
 
 KILLED_LOGGER = """
@@ -109,10 +122,15 @@ with shipyard.start_run(experiment="doomed") as run:
 
 def test_kill_9_while_logging_leaves_a_readable_store_and_a_killed_run(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'k.db'}"
-    env = _env(tmp_path, SHIPYARD_TRACKING_URI=db_url, SHIPYARD_HEARTBEAT_INTERVAL_S="0.2",
-               SHIPYARD_FLUSH_INTERVAL_MS="20")
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_LOGGER], env=env,
-                            stdout=subprocess.PIPE, text=True)
+    env = _env(
+        tmp_path,
+        SHIPYARD_TRACKING_URI=db_url,
+        SHIPYARD_HEARTBEAT_INTERVAL_S="0.2",
+        SHIPYARD_FLUSH_INTERVAL_MS="20",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_LOGGER], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     run_id = proc.stdout.readline().strip()
     deadline = time.monotonic() + 30
@@ -121,6 +139,7 @@ def test_kill_9_while_logging_leaves_a_readable_store_and_a_killed_run(tmp_path:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    proc.stdout.close()
 
     from shipyard.client import connect_local
     from shipyard.config import load_settings
@@ -131,7 +150,8 @@ def test_kill_9_while_logging_leaves_a_readable_store_and_a_killed_run(tmp_path:
     stored = len(services.tracking.get_metric_history(run_id, "x"))
     assert stored >= 500
     assert [m.step for m in services.tracking.get_metric_history(run_id, "x")] == list(
-        range(stored))  # no gaps: batches are all-or-nothing
+        range(stored)
+    )  # no gaps: batches are all-or-nothing
     time.sleep(1.5)
     run = services.tracking.get_run(run_id)
     assert run.status is RunStatus.KILLED
@@ -156,14 +176,16 @@ def test_kill_9_during_artifact_upload_never_shows_a_half_written_file(tmp_path:
         for _ in range(40):
             f.write(os.urandom(1 << 20))
     env = _env(tmp_path, SHIPYARD_TRACKING_URI=f"sqlite:///{tmp_path / 'u.db'}")
-    proc = subprocess.Popen([sys.executable, "-c", UPLOADER, str(big)], env=env,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", UPLOADER, str(big)], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     run_id = proc.stdout.readline().strip()
     proc.stdout.readline()  # one upload finished
     time.sleep(0.15)  # somewhere inside the next one
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    proc.stdout.close()
 
     from shipyard.client import connect_local
     from shipyard.config import load_settings

@@ -12,7 +12,7 @@ Two layers sit under it:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +27,15 @@ class ArtifactService(Protocol):
         ``artifact_path`` (``upload(o, Path("model"), "model")`` -> ``model/…``).
         Returns the stored files. Raises InvalidArgument for a missing local path or a path
         that escapes (``..``, absolute).
+        """
+        ...
+
+    def upload_stream(
+        self, owner: str, path: str, chunks: Iterable[bytes], *, sha256: str | None = None
+    ) -> ArtifactInfo:
+        """Store one file from a stream of byte chunks (never held whole in memory).
+
+        With ``sha256``, bytes that do not match it raise IntegrityError and store nothing.
         """
         ...
 

@@ -11,8 +11,9 @@ from shipyard.cli._common import console, handle_errors
 if TYPE_CHECKING:
     from shipyard.store import Database
 
-app = typer.Typer(help="The metadata database: upgrade its schema, show its revision.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The metadata database: upgrade its schema, show its revision.", no_args_is_help=True
+)
 
 
 def _database(migrate: bool) -> Database:

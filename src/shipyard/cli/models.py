@@ -45,8 +45,9 @@ def _signature_table(spec: Any, title: str) -> Table:
     for col in spec.get("columns") or []:
         levels = col.get("levels") or []
         shown = ", ".join(map(str, levels[:8])) + (" …" if len(levels) > 8 else "")
-        table.add_row(str(col.get("name")), str(col.get("dtype")),
-                      "yes" if col.get("nullable") else "", shown)
+        table.add_row(
+            str(col.get("name")), str(col.get("dtype")), "yes" if col.get("nullable") else "", shown
+        )
     return table
 
 
@@ -59,8 +60,9 @@ def list_() -> None:
         table.add_column(col)
     for m in services().registry.list_models():
         aliases = ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items()))
-        table.add_row(m.name, fmt_value(m.latest_version), aliases, fmt_time(m.updated_at),
-                      m.description)
+        table.add_row(
+            m.name, fmt_value(m.latest_version), aliases, fmt_time(m.updated_at), m.description
+        )
     console.print(table)
 
 
@@ -69,10 +71,14 @@ def list_() -> None:
 def show(ref: str = typer.Argument(..., help="churn, churn@champion or churn/3")) -> None:
     """One model version: source run, flavor, signature, metrics, aliases."""
     mv = _resolve(ref)
-    console.print(f"[bold]{mv.name}/{mv.version}[/bold]"
-                  + (f"  aliases: {', '.join(mv.aliases)}" if mv.aliases else ""))
-    console.print(f"flavor {mv.flavor} · from {mv.source} · by {mv.user} · "
-                  f"{fmt_time(mv.created_at)}" + (" · DELETED" if mv.deleted else ""))
+    console.print(
+        f"[bold]{mv.name}/{mv.version}[/bold]"
+        + (f"  aliases: {', '.join(mv.aliases)}" if mv.aliases else "")
+    )
+    console.print(
+        f"flavor {mv.flavor} · from {mv.source} · by {mv.user} · "
+        f"{fmt_time(mv.created_at)}" + (" · DELETED" if mv.deleted else "")
+    )
     if mv.description:
         console.print(mv.description)
     if mv.signature:
@@ -95,8 +101,14 @@ def versions(name: str, deleted: bool = typer.Option(False, "--deleted")) -> Non
     for col in ("version", "aliases", "flavor", "run", "created", "by"):
         table.add_column(col)
     for mv in services().registry.list_versions(name, deleted=deleted):
-        table.add_row(str(mv.version), ", ".join(mv.aliases), mv.flavor, mv.run_id or "",
-                      fmt_time(mv.created_at), mv.user)
+        table.add_row(
+            str(mv.version),
+            ", ".join(mv.aliases),
+            mv.flavor,
+            mv.run_id or "",
+            fmt_time(mv.created_at),
+            mv.user,
+        )
     console.print(table)
 
 
@@ -113,8 +125,14 @@ def register(
     """Register the model package logged by a run as a new version."""
     from shipyard.registry.fluent import register_model
 
-    mv = register_model(name, run_id=run_id, artifact_path=path, alias=alias,
-                        description=description, tags=parse_pairs(tag, "tag"))
+    mv = register_model(
+        name,
+        run_id=run_id,
+        artifact_path=path,
+        alias=alias,
+        description=description,
+        tags=parse_pairs(tag, "tag"),
+    )
     console.print(f"registered {mv.name}/{mv.version}" + (f" as @{alias}" if alias else ""))
 
 
@@ -144,7 +162,8 @@ def history(
     name: str,
     alias: str | None = typer.Option(None, "--alias", "-a", help="Only this alias."),
     at: str | None = typer.Option(
-        None, "--at", help="Which version the alias pointed to at this date/time (UTC)."),
+        None, "--at", help="Which version the alias pointed to at this date/time (UTC)."
+    ),
 ) -> None:
     """Every alias move (who, when, from → to); with --alias and --at, the version at a date."""
     if at is not None:
@@ -157,8 +176,13 @@ def history(
     for col in ("when", "alias", "from", "to", "by"):
         table.add_column(col)
     for e in services().registry.alias_history(name, alias=alias):
-        table.add_row(fmt_time(e.at), e.alias, fmt_value(e.from_version) or "-",
-                      fmt_value(e.to_version) or "(deleted)", e.user)
+        table.add_row(
+            fmt_time(e.at),
+            e.alias,
+            fmt_value(e.from_version) or "-",
+            fmt_value(e.to_version) or "(deleted)",
+            e.user,
+        )
     console.print(table)
 
 

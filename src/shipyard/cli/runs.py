@@ -11,8 +11,9 @@ from rich.table import Table
 from shipyard.cli._common import console, fmt_time, fmt_value, handle_errors, services
 from shipyard.tracking.entities import Run
 
-app = typer.Typer(help="Runs: one execution of training code, with its params and metrics.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Runs: one execution of training code, with its params and metrics.", no_args_is_help=True
+)
 
 LOWER_IS_BETTER = re.compile(r"(loss|error|mse|mae|rmse|mape|time|latency|brier)", re.I)
 
@@ -21,8 +22,7 @@ def _experiment_ids(experiment: list[str]) -> list[int]:
     tracking = services().tracking
     if not experiment:
         return [e.experiment_id for e in tracking.list_experiments()]
-    return [tracking.get_experiment(int(e) if e.isdigit() else e).experiment_id
-            for e in experiment]
+    return [tracking.get_experiment(int(e) if e.isdigit() else e).experiment_id for e in experiment]
 
 
 def _duration(run: Run) -> str:
@@ -35,16 +35,19 @@ def _duration(run: Run) -> str:
 @handle_errors
 def list_(
     experiment: list[str] = typer.Option([], "--experiment", "-e", help="Name or id; repeatable."),
-    filter: str = typer.Option("", "--filter", "-f", help="e.g. \"metrics.auc > 0.8\"."),
-    order_by: list[str] = typer.Option([], "--order-by", "-o", help="e.g. \"metrics.auc DESC\"."),
+    filter: str = typer.Option("", "--filter", "-f", help='e.g. "metrics.auc > 0.8".'),
+    order_by: list[str] = typer.Option([], "--order-by", "-o", help='e.g. "metrics.auc DESC".'),
     max_results: int = typer.Option(50, "--max-results", "-n", min=1),
     deleted: bool = typer.Option(False, "--deleted", help="Show deleted runs."),
     metrics: int = typer.Option(4, help="How many metric columns to show."),
 ) -> None:
     """List runs, newest first, with a few metrics."""
     page = services().tracking.search_runs(
-        _experiment_ids(experiment), filter=filter, order_by=order_by,
-        max_results=max_results, deleted=deleted,
+        _experiment_ids(experiment),
+        filter=filter,
+        order_by=order_by,
+        max_results=max_results,
+        deleted=deleted,
     )
     keys: list[str] = []
     for run in page.runs:
@@ -54,8 +57,14 @@ def list_(
     for col in ("run_id", "name", "status", "started", "duration", *keys):
         table.add_column(col, no_wrap=col == "run_id")
     for run in page.runs:
-        table.add_row(run.run_id, run.name, run.status.value, fmt_time(run.start_time),
-                      _duration(run), *(fmt_value(run.metrics.get(k)) for k in keys))
+        table.add_row(
+            run.run_id,
+            run.name,
+            run.status.value,
+            fmt_time(run.start_time),
+            _duration(run),
+            *(fmt_value(run.metrics.get(k)) for k in keys),
+        )
     console.print(table)
     if page.next_page_token:
         console.print(f"(more runs: raise --max-results above {max_results})")
@@ -77,11 +86,15 @@ def show(run_id: str) -> None:
         + (f" · parent {run.parent_run_id}" if run.parent_run_id else "")
         + (" · DELETED" if run.deleted else "")
     )
-    for title, items in (("params", run.params), ("metrics", run.metrics),
-                         ("tags", {k: v for k, v in run.tags.items()
-                                   if not k.startswith("shipyard.")}),
-                         ("recorded automatically", {k: v for k, v in run.tags.items()
-                                                     if k.startswith("shipyard.")})):
+    for title, items in (
+        ("params", run.params),
+        ("metrics", run.metrics),
+        ("tags", {k: v for k, v in run.tags.items() if not k.startswith("shipyard.")}),
+        (
+            "recorded automatically",
+            {k: v for k, v in run.tags.items() if k.startswith("shipyard.")},
+        ),
+    ):
         if not items:
             continue
         table = Table(title=title, title_justify="left")
@@ -120,7 +133,8 @@ def _best(key: str, values: list[float | None], minimize: set[str]) -> float | N
 def compare(
     run_ids: list[str] = typer.Argument(..., help="Two or more run ids."),
     minimize: list[str] = typer.Option(
-        [], "--minimize", help="Metric where lower is better (loss/error/… are guessed)."),
+        [], "--minimize", help="Metric where lower is better (loss/error/… are guessed)."
+    ),
 ) -> None:
     """Params and metrics side by side; the best value of each metric is marked ★."""
     if len(run_ids) < 2:
@@ -133,15 +147,16 @@ def compare(
         table.add_column(f"{run.name}\n{run.run_id[:8]}")
     params = sorted({k for r in runs for k in r.params})
     for key in params:
-        values = [r.params.get(k) for r in runs for k in [key]]
-        style = "" if len(set(values)) == 1 else "yellow"
-        table.add_row(f"params.{key}", *(fmt_value(v) for v in values), style=style)
+        texts = [r.params.get(key) for r in runs]
+        style = "" if len(set(texts)) == 1 else "yellow"
+        table.add_row(f"params.{key}", *(fmt_value(t) for t in texts), style=style)
     table.add_section()
     for key in sorted({k for r in runs for k in r.metrics}):
         values = [r.metrics.get(key) for r in runs]
         best = _best(key, values, set(minimize))
         cells = [
-            f"[bold green]{fmt_value(v)} ★[/bold green]" if v is not None and v == best
+            f"[bold green]{fmt_value(v)} ★[/bold green]"
+            if v is not None and v == best
             else fmt_value(v)
             for v in values
         ]

@@ -59,8 +59,10 @@ def gc(
     if settings.is_remote:
         raise ConfigError("run `shipyard gc` on the server's machine, against its stores")
     report = collect_garbage(
-        Database(settings.tracking_uri), BlobStore(settings.artifact_uri),
-        dry_run=not delete, grace_s=grace,
+        Database(settings.tracking_uri),
+        BlobStore(settings.artifact_uri),
+        dry_run=not delete,
+        grace_s=grace,
     )
     verb = "would free" if not delete else "freed"
     for sha, size in report.blobs:

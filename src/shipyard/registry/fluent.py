@@ -59,9 +59,16 @@ def log_model(
         metrics = {k: v for k, v in fluent.get_run(rid).metrics.items() if math.isfinite(v)}
     with tempfile.TemporaryDirectory(prefix="shipyard-model-") as tmp:
         folder = Path(tmp) / "model"
-        save_model(model, folder, input_example=input_example, signature=signature,
-                   metrics=metrics, serialization=serialization, artifacts=artifacts,
-                   extra_requirements=extra_requirements)
+        save_model(
+            model,
+            folder,
+            input_example=input_example,
+            signature=signature,
+            metrics=metrics,
+            serialization=serialization,
+            artifacts=artifacts,
+            extra_requirements=extra_requirements,
+        )
         fluent.services().artifacts.upload(run_owner(rid), folder, artifact_path)
     if registered_model_name:
         return register_model(registered_model_name, run_id=rid, artifact_path=artifact_path)

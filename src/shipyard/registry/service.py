@@ -67,8 +67,14 @@ class RegistryService(Protocol):
 
     def delete_alias(self, name: str, alias: str) -> None: ...
 
-    def resolve(self, name: str, *, version: int | None = None, alias: str | None = None,
-                at: int | None = None) -> ModelVersion:
+    def resolve(
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        alias: str | None = None,
+        at: int | None = None,
+    ) -> ModelVersion:
         """The version named by number or alias; with ``at`` (ms), the alias as it was then.
 
         Raises NotFound naming what is missing (model, version, alias).

@@ -84,7 +84,9 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
-            raise StoreUnavailable(f"metadata database {self._safe_url()} failed: {exc.orig}") from exc
+            raise StoreUnavailable(
+                f"metadata database {self._safe_url()} failed: {exc.orig}"
+            ) from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -93,7 +95,9 @@ class Database:
             with self.engine.connect() as conn:
                 yield conn.execution_options(shipyard_read=True)
         except OperationalError as exc:
-            raise StoreUnavailable(f"metadata database {self._safe_url()} failed: {exc.orig}") from exc
+            raise StoreUnavailable(
+                f"metadata database {self._safe_url()} failed: {exc.orig}"
+            ) from exc
 
     def _safe_url(self) -> str:
         return self._url.render_as_string(hide_password=True)

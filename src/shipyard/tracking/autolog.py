@@ -29,8 +29,9 @@ _options: dict[str, Any] = {}
 MAX_PARAMS = 200
 
 
-def autolog(*, log_models: bool = True, log_input_examples: bool = True,
-            disable: bool = False) -> None:
+def autolog(
+    *, log_models: bool = True, log_input_examples: bool = True, disable: bool = False
+) -> None:
     """Turn scikit-learn autologging on (or off with ``disable=True``).
 
     >>> shipyard.autolog()                                  # doctest: +SKIP
@@ -43,9 +44,8 @@ def autolog(*, log_models: bool = True, log_input_examples: bool = True,
         _patched.clear()
         return
     _options.update(log_models=log_models, log_input_examples=log_input_examples)
-    from sklearn.utils import all_estimators
-
     from sklearn.pipeline import Pipeline
+    from sklearn.utils import all_estimators
 
     # Patch every class that defines fit itself, abstract bases included (a grid search's fit
     # lives in BaseSearchCV), so that the outermost fit is always the one that logs.
@@ -69,9 +69,10 @@ def _patch(cls: type) -> None:
                 y = args[1] if len(args) > 1 else kwargs.get("y")
                 try:
                     _log_fit(self, X, y)
-                except Exception as exc:  # noqa: BLE001 - never break the user's fit
-                    log.warning("shipyard autolog could not record %s.fit: %s",
-                                type(self).__name__, exc)
+                except Exception as exc:
+                    log.warning(
+                        "shipyard autolog could not record %s.fit: %s", type(self).__name__, exc
+                    )
         finally:
             _depth.n = depth
         return result
@@ -87,8 +88,9 @@ def _log_fit(estimator: Any, X: Any, y: Any) -> None:
     own_run = fluent.active_run() is None
     run = fluent.start_run(name=f"autolog-{type(estimator).__name__}") if own_run else None
     try:
-        fluent.set_tags({"shipyard.autolog": "sklearn",
-                         "shipyard.estimator": type(estimator).__name__})
+        fluent.set_tags(
+            {"shipyard.autolog": "sklearn", "shipyard.estimator": type(estimator).__name__}
+        )
         fluent.log_params(estimator_params(estimator))
         metrics = training_metrics(estimator, X, y)
         if hasattr(estimator, "best_score_"):
@@ -143,8 +145,11 @@ def training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:
     out: dict[str, float] = {}
     if is_classifier(estimator):
         out["training_accuracy_score"] = m.accuracy_score(y, pred)
-        for name, fn in (("precision", m.precision_score), ("recall", m.recall_score),
-                         ("f1", m.f1_score)):
+        for name, fn in (
+            ("precision", m.precision_score),
+            ("recall", m.recall_score),
+            ("f1", m.f1_score),
+        ):
             out[f"training_{name}_score"] = fn(y, pred, average="weighted", zero_division=0)
         if hasattr(estimator, "predict_proba"):
             proba = estimator.predict_proba(X)

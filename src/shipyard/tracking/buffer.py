@@ -123,7 +123,7 @@ class MetricBuffer:
             try:
                 self.flush()
                 self._maybe_heartbeat()
-            except Exception as exc:  # noqa: BLE001 - kept for the next try and for the caller
+            except Exception as exc:
                 self.last_error = exc
                 time.sleep(min(self._interval * 5, 2.0))
 

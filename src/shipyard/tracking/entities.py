@@ -44,13 +44,21 @@ class Metric:
     timestamp: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "value": encode_float(self.value), "step": self.step,
-                "timestamp": self.timestamp}
+        return {
+            "key": self.key,
+            "value": encode_float(self.value),
+            "step": self.step,
+            "timestamp": self.timestamp,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Metric:
-        return cls(str(d["key"]), decode_float(d["value"]), int(d.get("step", 0)),
-                   int(d.get("timestamp", 0)))
+        return cls(
+            str(d["key"]),
+            decode_float(d["value"]),
+            int(d.get("step", 0)),
+            int(d.get("timestamp", 0)),
+        )
 
 
 @dataclass(frozen=True)

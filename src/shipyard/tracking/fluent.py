@@ -85,8 +85,6 @@ class _State:
 _state = _State()
 
 
-
-
 def configure(**settings: Any) -> Settings:
     """Point the SDK at other stores, e.g. ``configure(tracking_uri="http://ml:5000")``.
 
@@ -367,9 +365,7 @@ def log_figure(figure: Any, artifact_file: str, *, run_id: str | None = None) ->
     return _log_file(artifact_file, lambda p: figure.savefig(p, bbox_inches="tight"), run_id)
 
 
-def list_artifacts(
-    run_id: str, path: str = "", *, recursive: bool = False
-) -> list[ArtifactInfo]:
+def list_artifacts(run_id: str, path: str = "", *, recursive: bool = False) -> list[ArtifactInfo]:
     """Files and folders directly under ``path`` of a run (every file with ``recursive``)."""
     return services().artifacts.list(run_owner(run_id), path, recursive=recursive)
 
@@ -458,8 +454,12 @@ def search_runs(
     if _state.buffer is not None:
         _state.buffer.flush()
     page = tracking.search_runs(
-        ids, filter=filter, order_by=order_by, max_results=max_results,
-        page_token=page_token, deleted=deleted,
+        ids,
+        filter=filter,
+        order_by=order_by,
+        max_results=max_results,
+        page_token=page_token,
+        deleted=deleted,
     )
     df = runs_to_frame(page.runs)
     df.attrs["next_page_token"] = page.next_page_token

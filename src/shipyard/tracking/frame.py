@@ -10,8 +10,16 @@ from shipyard.tracking.entities import Run
 if TYPE_CHECKING:
     import pandas as pd
 
-BASE_COLUMNS = ("run_id", "experiment_id", "name", "status", "user", "start_time", "end_time",
-                "parent_run_id")
+BASE_COLUMNS = (
+    "run_id",
+    "experiment_id",
+    "name",
+    "status",
+    "user",
+    "start_time",
+    "end_time",
+    "parent_run_id",
+)
 
 
 def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
@@ -39,10 +47,10 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
         cols["parent_run_id"].append(run.parent_run_id)
         for k, v in run.metrics.items():
             put(f"metrics.{k}", i, v)
-        for k, v in run.params.items():
-            put(f"params.{k}", i, v)
-        for k, v in run.tags.items():
-            put(f"tags.{k}", i, v)
+        for key, text in run.params.items():
+            put(f"params.{key}", i, text)
+        for key, text in run.tags.items():
+            put(f"tags.{key}", i, text)
     df = pd.DataFrame({**cols, **{k: extra[k] for k in sorted(extra)}})
     for c in ("start_time", "end_time"):
         df[c] = pd.to_datetime(df[c], unit="ms", utc=True)

@@ -38,13 +38,22 @@ def describe_dataset(dataset: Any, *, name: str | None, context: str) -> Dataset
         path = Path(dataset)
         if not path.is_file():
             raise InvalidArgument(f"log_input: {path} is not a file")
-        return DatasetInput(name=name or path.stem, digest=file_digest(path),
-                            source=str(path.resolve()), context=context, logged_at=now_ms())
+        return DatasetInput(
+            name=name or path.stem,
+            digest=file_digest(path),
+            source=str(path.resolve()),
+            context=context,
+            logged_at=now_ms(),
+        )
     if hasattr(dataset, "dtypes") and hasattr(dataset, "columns"):
         return DatasetInput(
-            name=name or "dataframe", digest=frame_digest(dataset), source="pandas.DataFrame",
-            context=context, num_rows=len(dataset),
-            schema={str(c): str(t) for c, t in dataset.dtypes.items()}, logged_at=now_ms(),
+            name=name or "dataframe",
+            digest=frame_digest(dataset),
+            source="pandas.DataFrame",
+            context=context,
+            num_rows=len(dataset),
+            schema={str(c): str(t) for c, t in dataset.dtypes.items()},
+            logged_at=now_ms(),
         )
     raise InvalidArgument(
         f"log_input takes a pandas DataFrame, a file path or a DatasetInput, "

@@ -33,10 +33,46 @@ from shipyard.tracking.entities import (
 DEFAULT_EXPERIMENT = "Default"
 MAX_RESULTS = 50_000
 
-_ADJECTIVES = ("amber", "brisk", "calm", "daring", "eager", "fair", "gentle", "hardy", "keen",
-               "lucid", "merry", "nimble", "proud", "quiet", "rapid", "sturdy", "swift", "vivid")
-_NOUNS = ("anchor", "beacon", "bow", "compass", "deck", "galley", "harbor", "hull", "keel",
-          "mast", "rudder", "sail", "skiff", "stern", "tide", "wake", "whale", "wharf")
+_ADJECTIVES = (
+    "amber",
+    "brisk",
+    "calm",
+    "daring",
+    "eager",
+    "fair",
+    "gentle",
+    "hardy",
+    "keen",
+    "lucid",
+    "merry",
+    "nimble",
+    "proud",
+    "quiet",
+    "rapid",
+    "sturdy",
+    "swift",
+    "vivid",
+)
+_NOUNS = (
+    "anchor",
+    "beacon",
+    "bow",
+    "compass",
+    "deck",
+    "galley",
+    "harbor",
+    "hull",
+    "keel",
+    "mast",
+    "rudder",
+    "sail",
+    "skiff",
+    "stern",
+    "tide",
+    "wake",
+    "whale",
+    "wharf",
+)
 
 
 def random_run_name() -> str:
@@ -75,9 +111,14 @@ class SqlTracking:
                     insert(s.experiments).values(name=name, created_at=now, updated_at=now)
                 ).inserted_primary_key[0]  # type: ignore[index]
                 if tags:
-                    rows = [{"experiment_id": exp_id, "key": check_key(k, "tag"),
-                             "value": _check_value(v, "tag", k, s.TAG_VALUE_MAX)}
-                            for k, v in tags.items()]
+                    rows = [
+                        {
+                            "experiment_id": exp_id,
+                            "key": check_key(k, "tag"),
+                            "value": _check_value(v, "tag", k, s.TAG_VALUE_MAX),
+                        }
+                        for k, v in tags.items()
+                    ]
                     conn.execute(insert(s.experiment_tags), rows)
         except SAIntegrityError as exc:
             raise AlreadyExists(
@@ -172,17 +213,29 @@ class SqlTracking:
                 self._run_row(conn, parent_run_id)
             conn.execute(
                 insert(s.runs).values(
-                    run_id=run_id, experiment_id=exp.experiment_id, name=name,
-                    status=RunStatus.RUNNING.value, parent_run_id=parent_run_id,
-                    user=current_user(), start_time=start, end_time=None, heartbeat_at=start,
+                    run_id=run_id,
+                    experiment_id=exp.experiment_id,
+                    name=name,
+                    status=RunStatus.RUNNING.value,
+                    parent_run_id=parent_run_id,
+                    user=current_user(),
+                    start_time=start,
+                    end_time=None,
+                    heartbeat_at=start,
                 )
             )
             if tag_rows:
                 conn.execute(insert(s.tags), tag_rows)
         return Run(
-            run_id=run_id, experiment_id=exp.experiment_id, name=name,
-            status=RunStatus.RUNNING, user=current_user(), start_time=start, end_time=None,
-            heartbeat_at=start, parent_run_id=parent_run_id,
+            run_id=run_id,
+            experiment_id=exp.experiment_id,
+            name=name,
+            status=RunStatus.RUNNING,
+            user=current_user(),
+            start_time=start,
+            end_time=None,
+            heartbeat_at=start,
+            parent_run_id=parent_run_id,
             tags={r["key"]: r["value"] for r in tag_rows},
         )
 
@@ -204,7 +257,9 @@ class SqlTracking:
         with self.db.begin() as conn:
             self._run_row(conn, run_id)
             conn.execute(
-                update(s.runs).where(s.runs.c.run_id == run_id).values(
+                update(s.runs)
+                .where(s.runs.c.run_id == run_id)
+                .values(
                     status=status.value,
                     end_time=None if status is RunStatus.RUNNING else (end_time or now_ms()),
                     heartbeat_at=now_ms(),
@@ -214,9 +269,7 @@ class SqlTracking:
     def heartbeat(self, run_id: str) -> None:
         with self.db.begin() as conn:
             done = conn.execute(
-                update(s.runs)
-                .where(s.runs.c.run_id == run_id)
-                .values(heartbeat_at=now_ms())
+                update(s.runs).where(s.runs.c.run_id == run_id).values(heartbeat_at=now_ms())
             ).rowcount
         if not done:
             raise NotFound(f"no run {run_id!r}")
@@ -242,8 +295,10 @@ class SqlTracking:
         tags: Mapping[str, str] = {},
     ) -> None:
         metric_rows = _metric_rows(run_id, metrics)
-        param_rows = {check_key(k, "param"): _check_value(v, "param", k, s.PARAM_VALUE_MAX)
-                      for k, v in params.items()}
+        param_rows = {
+            check_key(k, "param"): _check_value(v, "param", k, s.PARAM_VALUE_MAX)
+            for k, v in params.items()
+        }
         tag_rows = _tag_rows(run_id, tags)
         with self.db.begin() as conn:
             run = self._run_row(conn, run_id)
@@ -264,14 +319,18 @@ class SqlTracking:
                 select(p.c.key, p.c.value).where(p.c.run_id == run_id, p.c.key.in_(list(new)))
             ).all()
         )
-        changed = {k: (existing[k], v) for k, v in new.items() if k in existing and existing[k] != v}
+        changed = {
+            k: (existing[k], v) for k, v in new.items() if k in existing and existing[k] != v
+        }
         if changed:
             k, (old, v) = next(iter(changed.items()))
             raise Conflict(
                 f"param {k!r} of run {run_id} is already {old!r}; params cannot change "
                 f"(got {v!r}). Log it under another key or start a new run"
             )
-        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in new.items() if k not in existing]
+        rows = [
+            {"run_id": run_id, "key": k, "value": v} for k, v in new.items() if k not in existing
+        ]
         if rows:
             conn.execute(insert(p), rows)
 
@@ -291,8 +350,11 @@ class SqlTracking:
         conn.execute(
             ins.on_conflict_do_update(  # type: ignore[attr-defined]
                 index_elements=["run_id", "key"],
-                set_={"value": excluded.value, "step": excluded.step,
-                      "timestamp": excluded.timestamp},
+                set_={
+                    "value": excluded.value,
+                    "step": excluded.step,
+                    "timestamp": excluded.timestamp,
+                },
                 where=newer,
             ),
             stmt_rows,
@@ -301,8 +363,14 @@ class SqlTracking:
     def _insert_for(self, table: Any) -> Any:
         return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
 
-    def _upsert(self, conn: Connection, table: Any, rows: list[dict[str, Any]],
-                keys: list[str], cols: list[str]) -> None:
+    def _upsert(
+        self,
+        conn: Connection,
+        table: Any,
+        rows: list[dict[str, Any]],
+        keys: list[str],
+        cols: list[str],
+    ) -> None:
         ins = self._insert_for(table)
         conn.execute(
             ins.on_conflict_do_update(
@@ -313,12 +381,19 @@ class SqlTracking:
 
     def log_inputs(self, run_id: str, inputs: Sequence[DatasetInput]) -> None:
         now = now_ms()
-        rows = [{
-            "run_id": run_id, "name": check_key(i.name, "dataset"), "digest": i.digest,
-            "source": i.source, "context": i.context, "num_rows": i.num_rows,
-            "schema_json": json.dumps(dict(i.schema)) if i.schema else None,
-            "logged_at": i.logged_at or now,
-        } for i in inputs]
+        rows = [
+            {
+                "run_id": run_id,
+                "name": check_key(i.name, "dataset"),
+                "digest": i.digest,
+                "source": i.source,
+                "context": i.context,
+                "num_rows": i.num_rows,
+                "schema_json": json.dumps(dict(i.schema)) if i.schema else None,
+                "logged_at": i.logged_at or now,
+            }
+            for i in inputs
+        ]
         with self.db.begin() as conn:
             self._run_row(conn, run_id)
             if rows:
@@ -334,8 +409,10 @@ class SqlTracking:
                 .where(m.c.run_id == run_id, m.c.key == key)
                 .order_by(m.c.step, m.c.timestamp, m.c.id)
             ).all()
-        return [Metric(r.key, math.nan if r.value is None else r.value, r.step, r.timestamp)
-                for r in rows]
+        return [
+            Metric(r.key, math.nan if r.value is None else r.value, r.step, r.timestamp)
+            for r in rows
+        ]
 
     # search -----------------------------------------------------------------------------------
     def search_runs(
@@ -351,7 +428,9 @@ class SqlTracking:
         from shipyard.tracking import filter as flt
 
         if not 0 < max_results <= MAX_RESULTS:
-            raise InvalidArgument(f"max_results must be between 1 and {MAX_RESULTS}, got {max_results}")
+            raise InvalidArgument(
+                f"max_results must be between 1 and {MAX_RESULTS}, got {max_results}"
+            )
         expr = flt.parse_filter(filter)
         orders, joins = flt.compile_order_by(flt.parse_order_by(order_by))
         offset = flt.decode_page_token(page_token) if page_token else 0
@@ -360,9 +439,13 @@ class SqlTracking:
         source: Any = r
         for target, onclause in joins:
             source = source.outerjoin(target, onclause)
-        query = select(r).select_from(source).where(
-            r.c.experiment_id.in_(list(experiment_ids)),
-            r.c.deleted_at.is_not(None) if deleted else r.c.deleted_at.is_(None),
+        query = (
+            select(r)
+            .select_from(source)
+            .where(
+                r.c.experiment_id.in_(list(experiment_ids)),
+                r.c.deleted_at.is_not(None) if deleted else r.c.deleted_at.is_(None),
+            )
         )
         if expr is not None:
             query = query.where(flt.compile_filter(expr))
@@ -385,7 +468,9 @@ class SqlTracking:
         inputs: dict[str, list[DatasetInput]] = {i: [] for i in ids}
         for run_id, k, v in conn.execute(
             select(s.params.c.run_id, s.params.c.key, s.params.c.value).where(
-                s.params.c.run_id.in_(ids))):
+                s.params.c.run_id.in_(ids)
+            )
+        ):
             params[run_id][k] = v
         lm = s.latest_metrics
         for run_id, k, v in conn.execute(
@@ -398,18 +483,33 @@ class SqlTracking:
             tags[run_id][k] = v
         ri = s.run_inputs
         for i in conn.execute(select(ri).where(ri.c.run_id.in_(ids)).order_by(ri.c.logged_at)):
-            inputs[i.run_id].append(DatasetInput(
-                name=i.name, digest=i.digest, source=i.source, context=i.context,
-                num_rows=i.num_rows, schema=json.loads(i.schema_json) if i.schema_json else None,
-                logged_at=i.logged_at,
-            ))
+            inputs[i.run_id].append(
+                DatasetInput(
+                    name=i.name,
+                    digest=i.digest,
+                    source=i.source,
+                    context=i.context,
+                    num_rows=i.num_rows,
+                    schema=json.loads(i.schema_json) if i.schema_json else None,
+                    logged_at=i.logged_at,
+                )
+            )
         return [
             Run(
-                run_id=r.run_id, experiment_id=r.experiment_id, name=r.name,
-                status=self._status(r), user=r.user, start_time=r.start_time,
-                end_time=r.end_time, heartbeat_at=r.heartbeat_at, parent_run_id=r.parent_run_id,
-                deleted_at=r.deleted_at, params=params[r.run_id], metrics=metrics[r.run_id],
-                tags=tags[r.run_id], inputs=tuple(inputs[r.run_id]),
+                run_id=r.run_id,
+                experiment_id=r.experiment_id,
+                name=r.name,
+                status=self._status(r),
+                user=r.user,
+                start_time=r.start_time,
+                end_time=r.end_time,
+                heartbeat_at=r.heartbeat_at,
+                parent_run_id=r.parent_run_id,
+                deleted_at=r.deleted_at,
+                params=params[r.run_id],
+                metrics=metrics[r.run_id],
+                tags=tags[r.run_id],
+                inputs=tuple(inputs[r.run_id]),
             )
             for r in rows
         ]
@@ -434,8 +534,9 @@ class SqlTracking:
         cutoff = self._stale_cutoff()
         with self.db.read() as conn:
             stale = conn.execute(
-                select(func.count()).select_from(r).where(
-                    r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < cutoff)
+                select(func.count())
+                .select_from(r)
+                .where(r.c.status == RunStatus.RUNNING.value, r.c.heartbeat_at < cutoff)
             ).scalar_one()
         if stale:
             with self.db.begin() as conn:
@@ -448,15 +549,18 @@ class SqlTracking:
 
 def _check_experiment_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip() or len(name) > s.NAME_MAX:
-        raise InvalidArgument(
-            f"experiment name must be 1-{s.NAME_MAX} characters, got {name!r}"
-        )
+        raise InvalidArgument(f"experiment name must be 1-{s.NAME_MAX} characters, got {name!r}")
     return name
 
 
 def _check_value(value: object, what: str, key: str, max_len: int) -> str:
-    text = value if isinstance(value, str) else json.dumps(value) if isinstance(
-        value, (dict, list)) else str(value)
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, (dict, list))
+        else str(value)
+    )
     if len(text) > max_len:
         raise InvalidArgument(
             f"{what} {key!r} value is {len(text)} characters; max {max_len}. "
@@ -466,8 +570,14 @@ def _check_value(value: object, what: str, key: str, max_len: int) -> str:
 
 
 def _tag_rows(run_id: str, tags: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"run_id": run_id, "key": check_key(k, "tag"),
-             "value": _check_value(v, "tag", k, s.TAG_VALUE_MAX)} for k, v in tags.items()]
+    return [
+        {
+            "run_id": run_id,
+            "key": check_key(k, "tag"),
+            "value": _check_value(v, "tag", k, s.TAG_VALUE_MAX),
+        }
+        for k, v in tags.items()
+    ]
 
 
 def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, Any]]:
@@ -478,24 +588,33 @@ def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, Any]]
         try:
             value = float(m.value)
         except (TypeError, ValueError) as exc:
-            raise InvalidArgument(
-                f"metric {m.key!r} value {m.value!r} is not a number"
-            ) from exc
+            raise InvalidArgument(f"metric {m.key!r} value {m.value!r} is not a number") from exc
         try:
             step = operator.index(m.step)
         except TypeError as exc:
             raise InvalidArgument(
                 f"metric {m.key!r} step must be an integer, got {m.step!r}"
             ) from exc
-        rows.append({"run_id": run_id, "key": m.key, "value": _value_for_db(value),
-                     "step": step, "timestamp": m.timestamp or now})
+        rows.append(
+            {
+                "run_id": run_id,
+                "key": m.key,
+                "value": _value_for_db(value),
+                "step": step,
+                "timestamp": m.timestamp or now,
+            }
+        )
     return rows
 
 
 def _to_experiment(row: Row[Any], tags: dict[str, str]) -> Experiment:
     return Experiment(
-        experiment_id=row.experiment_id, name=row.name, created_at=row.created_at,
-        updated_at=row.updated_at, deleted_at=row.deleted_at, tags=tags,
+        experiment_id=row.experiment_id,
+        name=row.name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+        tags=tags,
     )
 
 

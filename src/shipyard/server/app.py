@@ -1,0 +1,74 @@
+"""The team server's app factory: one FastAPI app mounting one router per resource.
+
+>>> from shipyard.config import load_settings                   # doctest: +SKIP
+>>> app = create_app(settings=load_settings())                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from shipyard.client import Services, connect_local
+from shipyard.config import Settings, load_settings
+from shipyard.errors import ConfigError
+from shipyard.server import metrics
+from shipyard.server.errors import install_error_handlers
+from shipyard.server.identity import UserMiddleware
+from shipyard.server.limits import MAX_JSON_BYTES, BodyLimitMiddleware
+from shipyard.server.routers import artifacts, experiments, health, models, runs
+from shipyard.server.schemas import ErrorOut
+
+API_VERSION = "v1"
+
+
+def create_app(services: Services | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the server app over ``services`` (default: a local store from ``settings``).
+
+    Services the app builds itself are closed when it shuts down. Raises ConfigError when the
+    server's own tracking URI names another server (``http://…``).
+    """
+    owned = services is None
+    if services is None:
+        services = connect_local(check_server_settings(settings or load_settings()))
+    app = FastAPI(
+        title="Shipyard",
+        summary="Experiments, runs, artifacts and the model registry of a Shipyard team.",
+        version=API_VERSION,
+        lifespan=_lifespan,
+        responses={
+            400: {"model": ErrorOut},
+            404: {"model": ErrorOut},
+            409: {"model": ErrorOut},
+        },
+    )
+    app.state.services = services
+    app.state.owns_services = owned
+    app.state.metrics = metrics.ServerMetrics()
+    for module in (health, experiments, runs, artifacts, models, metrics):
+        app.include_router(module.router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=MAX_JSON_BYTES)
+    app.add_middleware(metrics.MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(UserMiddleware)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    if app.state.owns_services:
+        app.state.services.close()
+
+
+def check_server_settings(settings: Settings) -> Settings:
+    """Return ``settings`` if a server can run on them. Raises ConfigError otherwise."""
+    if settings.is_remote:
+        raise ConfigError(
+            f"the server's own tracking URI is {settings.tracking_uri}, another server; a "
+            "server stores metadata in a database: set SHIPYARD_TRACKING_URI to "
+            "sqlite:///path/to/shipyard.db or postgresql+psycopg://user@host/db"
+        )
+    return settings
