@@ -108,8 +108,8 @@ def test_too_many_metric_points_must_be_split(http: httpx.Client) -> None:
     points = [{"key": "m", "value": 1.0, "step": i} for i in range(MAX_BATCH_METRICS + 1)]
     message = _error(
         http.post(f"/api/v1/runs/{run_id}/log-batch", json={"metrics": points}),
-        400,
-        "INVALID_ARGUMENT",
+        413,
+        "PAYLOAD_TOO_LARGE",
     )
     assert "split" in message
     history = http.get(f"/api/v1/runs/{run_id}/metric-history", params={"key": "m"}).json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from shipyard.errors import InvalidArgument
+from shipyard.errors import PayloadTooLarge
 from shipyard.server.deps import ServicesDep
 from shipyard.server.schemas import (
     MAX_BATCH_METRICS,
@@ -83,7 +83,7 @@ def restore_run(run_id: str, services: ServicesDep) -> None:
 def log_batch(run_id: str, body: LogBatch, services: ServicesDep) -> None:
     """Store metrics, params and tags in one transaction (at most 10,000 metric points)."""
     if len(body.metrics) > MAX_BATCH_METRICS:
-        raise InvalidArgument(
+        raise PayloadTooLarge(
             f"body.metrics has {len(body.metrics)} points; at most {MAX_BATCH_METRICS} go in "
             "one request: split the batch"
         )
