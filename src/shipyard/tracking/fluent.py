@@ -48,6 +48,7 @@ class _State:
         self.services: Services | None = None
         self.buffer: MetricBuffer | None = None
         self.stack: list[ActiveRun] = []
+        self.experiment_ids: dict[str, int] = {}
 
     def get_services(self) -> Services:
         if self.services is None:
@@ -80,6 +81,7 @@ class _State:
             self.services = None
             self.buffer = None
             self.stack.clear()
+            self.experiment_ids.clear()
 
 
 _state = _State()
@@ -149,19 +151,24 @@ class ActiveRun:
         return f"<ActiveRun {self.name} {self.run_id}>"
 
 
-def _experiment(ref: str | int | None) -> Experiment:
-    tracking = services().tracking
-    if ref is None:
-        ref = DEFAULT_EXPERIMENT
+def _experiment_id(ref: str | int | None) -> int:
+    """The id of experiment ``ref`` (created if a name is new), remembered for this process."""
     if isinstance(ref, int):
-        return tracking.get_experiment(ref)
+        return ref
+    name = ref or DEFAULT_EXPERIMENT
+    cached = _state.experiment_ids.get(name)
+    if cached is not None:
+        return cached
+    tracking = services().tracking
     try:
-        return tracking.get_experiment(ref)
+        exp = tracking.get_experiment(name)
     except NotFound:
         try:
-            return tracking.create_experiment(ref)
+            exp = tracking.create_experiment(name)
         except AlreadyExists:
-            return tracking.get_experiment(ref)
+            exp = tracking.get_experiment(name)
+    _state.experiment_ids[name] = exp.experiment_id
+    return exp.experiment_id
 
 
 def start_run(
@@ -188,14 +195,19 @@ def start_run(
             )
         if experiment is None and parent is not None:
             experiment = parent.experiment_id
-        exp = _experiment(experiment)
         all_tags = {**system_tags(), **{k: str(v) for k, v in (tags or {}).items()}}
-        run = services().tracking.create_run(
-            exp.experiment_id,
-            name=name,
-            tags=all_tags,
-            parent_run_id=parent_run_id or (parent.run_id if parent else None),
-        )
+        parent_id = parent_run_id or (parent.run_id if parent else None)
+        try:
+            run = services().tracking.create_run(
+                _experiment_id(experiment), name=name, tags=all_tags, parent_run_id=parent_id
+            )
+        except (NotFound, Conflict):
+            if not _state.experiment_ids:
+                raise
+            _state.experiment_ids.clear()  # deleted or recreated elsewhere: look it up again
+            run = services().tracking.create_run(
+                _experiment_id(experiment), name=name, tags=all_tags, parent_run_id=parent_id
+            )
         active = ActiveRun(run)
         _state.stack.append(active)
     _state.get_buffer().track(run.run_id)

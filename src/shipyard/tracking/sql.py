@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -75,6 +75,22 @@ _NOUNS = (
 )
 
 
+# Statements built once: building SQLAlchemy constructs costs more than running them on SQLite.
+_RUN_BY_ID = select(s.runs).where(s.runs.c.run_id == bindparam("rid"))
+_RUN_DELETED = select(s.runs.c.deleted_at).where(s.runs.c.run_id == bindparam("rid"))
+_EXPERIMENT_STATE = select(
+    s.experiments.c.experiment_id, s.experiments.c.name, s.experiments.c.deleted_at
+).where(s.experiments.c.experiment_id == bindparam("eid"))
+_END_RUN = (
+    update(s.runs)
+    .where(s.runs.c.run_id == bindparam("rid"))
+    .values(status=bindparam("st"), end_time=bindparam("et"), heartbeat_at=bindparam("hb"))
+)
+_PARAMS_OF_RUN = select(s.params.c.key, s.params.c.value).where(
+    s.params.c.run_id == bindparam("rid"), s.params.c.key.in_(bindparam("keys", expanding=True))
+)
+
+
 def random_run_name() -> str:
     """A readable name such as ``swift-keel-042`` for a run created without one."""
     return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randrange(1000):03d}"
@@ -96,6 +112,7 @@ class SqlTracking:
         self.stale_after_s = stale_after_s
         self._last_reap = 0.0
         self._reap_lock = threading.Lock()
+        self._latest_stmt: Any = None
 
     def close(self) -> None:
         """Release database connections."""
@@ -203,8 +220,11 @@ class SqlTracking:
             raise InvalidArgument(f"run name is {len(name)} characters; max {s.NAME_MAX}")
         tag_rows = _tag_rows(run_id, tags or {})
         with self.db.begin() as conn:
-            exp = self._experiment(conn, experiment_id)
-            if exp.deleted:
+            exp = conn.execute(_EXPERIMENT_STATE, {"eid": experiment_id}).first()
+            if exp is None:
+                self._experiment(conn, experiment_id)  # raises NotFound listing experiments
+            assert exp is not None
+            if exp.deleted_at is not None:
                 raise Conflict(
                     f"experiment {exp.name!r} is deleted; restore it "
                     f"(shipyard experiments restore {exp.experiment_id}) to add runs"
@@ -212,17 +232,18 @@ class SqlTracking:
             if parent_run_id is not None:
                 self._run_row(conn, parent_run_id)
             conn.execute(
-                insert(s.runs).values(
-                    run_id=run_id,
-                    experiment_id=exp.experiment_id,
-                    name=name,
-                    status=RunStatus.RUNNING.value,
-                    parent_run_id=parent_run_id,
-                    user=current_user(),
-                    start_time=start,
-                    end_time=None,
-                    heartbeat_at=start,
-                )
+                insert(s.runs),
+                {
+                    "run_id": run_id,
+                    "experiment_id": exp.experiment_id,
+                    "name": name,
+                    "status": RunStatus.RUNNING.value,
+                    "parent_run_id": parent_run_id,
+                    "user": current_user(),
+                    "start_time": start,
+                    "end_time": None,
+                    "heartbeat_at": start,
+                },
             )
             if tag_rows:
                 conn.execute(insert(s.tags), tag_rows)
@@ -240,7 +261,7 @@ class SqlTracking:
         )
 
     def _run_row(self, conn: Connection, run_id: str) -> Row[Any]:
-        row = conn.execute(select(s.runs).where(s.runs.c.run_id == run_id)).first()
+        row = conn.execute(_RUN_BY_ID, {"rid": run_id}).first()
         if row is None:
             raise NotFound(f"no run {run_id!r}; list runs with `shipyard runs list`")
         return row
@@ -254,17 +275,14 @@ class SqlTracking:
 
     def end_run(self, run_id: str, status: RunStatus, *, end_time: int | None = None) -> None:
         status = RunStatus(status)
+        now = now_ms()
+        end = None if status is RunStatus.RUNNING else (end_time or now)
         with self.db.begin() as conn:
-            self._run_row(conn, run_id)
-            conn.execute(
-                update(s.runs)
-                .where(s.runs.c.run_id == run_id)
-                .values(
-                    status=status.value,
-                    end_time=None if status is RunStatus.RUNNING else (end_time or now_ms()),
-                    heartbeat_at=now_ms(),
-                )
-            )
+            done = conn.execute(
+                _END_RUN, {"rid": run_id, "st": status.value, "et": end, "hb": now}
+            ).rowcount
+            if not done:
+                self._run_row(conn, run_id)  # raises NotFound
 
     def heartbeat(self, run_id: str) -> None:
         with self.db.begin() as conn:
@@ -301,8 +319,10 @@ class SqlTracking:
         }
         tag_rows = _tag_rows(run_id, tags)
         with self.db.begin() as conn:
-            run = self._run_row(conn, run_id)
-            if run.deleted_at is not None:
+            run = conn.execute(_RUN_DELETED, {"rid": run_id}).first()
+            if run is None:
+                self._run_row(conn, run_id)  # raises NotFound
+            elif run.deleted_at is not None:
                 raise Conflict(f"run {run_id} is deleted; restore it before logging to it")
             if param_rows:
                 self._insert_params(conn, run_id, param_rows)
@@ -314,11 +334,8 @@ class SqlTracking:
 
     def _insert_params(self, conn: Connection, run_id: str, new: dict[str, str]) -> None:
         p = s.params
-        existing = dict(
-            conn.execute(  # type: ignore[arg-type]
-                select(p.c.key, p.c.value).where(p.c.run_id == run_id, p.c.key.in_(list(new)))
-            ).all()
-        )
+        rows_now = conn.execute(_PARAMS_OF_RUN, {"rid": run_id, "keys": list(new)}).all()
+        existing = {key: value for key, value in rows_now}
         changed = {
             k: (existing[k], v) for k, v in new.items() if k in existing and existing[k] != v
         }
@@ -340,15 +357,18 @@ class SqlTracking:
             cur = latest.get(r["key"])
             if cur is None or (r["step"], r["timestamp"]) >= (cur["step"], cur["timestamp"]):
                 latest[r["key"]] = r
-        lm = s.latest_metrics
-        stmt_rows = [dict(r) for r in latest.values()]
-        ins = self._insert_for(lm)
-        excluded = ins.excluded  # type: ignore[attr-defined]
-        newer = (excluded.step > lm.c.step) | and_(
-            excluded.step == lm.c.step, excluded.timestamp >= lm.c.timestamp
-        )
-        conn.execute(
-            ins.on_conflict_do_update(  # type: ignore[attr-defined]
+        conn.execute(self._latest_upsert(), list(latest.values()))
+
+    def _latest_upsert(self) -> Any:
+        """INSERT … ON CONFLICT that keeps the point with the largest (step, timestamp)."""
+        if self._latest_stmt is None:
+            lm = s.latest_metrics
+            ins = self._insert_for(lm)
+            excluded = ins.excluded
+            newer = (excluded.step > lm.c.step) | and_(
+                excluded.step == lm.c.step, excluded.timestamp >= lm.c.timestamp
+            )
+            self._latest_stmt = ins.on_conflict_do_update(
                 index_elements=["run_id", "key"],
                 set_={
                     "value": excluded.value,
@@ -356,9 +376,8 @@ class SqlTracking:
                     "timestamp": excluded.timestamp,
                 },
                 where=newer,
-            ),
-            stmt_rows,
-        )
+            )
+        return self._latest_stmt
 
     def _insert_for(self, table: Any) -> Any:
         return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
