@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -110,7 +111,7 @@ def test_cli_errors_are_clear(args: tuple[str, ...], message: str) -> None:
     assert "Traceback" not in result.output
 
 
-def test_models_commands(tmp_path: object) -> None:
+def test_models_commands(tmp_path: Path) -> None:
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
 
@@ -139,3 +140,32 @@ def test_models_commands(tmp_path: object) -> None:
     invoke("models", "download", "iris/1", "--dst", dst)
     invoke("models", "alias", "iris", "champion", "--delete")
     assert "champion" not in invoke("models", "list")
+
+
+def test_gc_is_a_dry_run_unless_asked(tmp_path: Path) -> None:
+    f = tmp_path / "big.bin"
+    f.write_bytes(b"x" * 5000)
+    with shipyard.start_run() as run:
+        shipyard.log_artifact(f)
+    shipyard.flush()
+    from shipyard.artifacts.owners import run_owner
+    from shipyard.tracking.fluent import services
+
+    services().artifacts.delete_owner(run_owner(run.run_id))  # type: ignore[attr-defined]
+    out = invoke("gc", "--grace", "0")
+    assert "would delete" in out and "5,000" in out and "dry run" in out
+    out = invoke("gc", "--grace", "0", "--delete")
+    assert "freed 5,000 bytes" in out
+    assert "0 unreferenced blob(s)" in invoke("gc", "--grace", "0")
+
+
+def test_artifacts_commands(tmp_path: Path) -> None:
+    f = tmp_path / "notes.txt"
+    f.write_text("hello")
+    with shipyard.start_run() as run:
+        shipyard.log_artifact(f, "docs")
+    assert "docs/" in invoke("artifacts", "list", run.run_id)
+    assert "docs/notes.txt" in invoke("artifacts", "list", run.run_id, "-r")
+    invoke("artifacts", "download", run.run_id, "docs", "--dst", str(tmp_path / "out"))
+    assert (tmp_path / "out" / "docs" / "notes.txt").read_text() == "hello"
+    assert "no" in invoke("artifacts", "download", run.run_id, "nope", ok=False).lower()

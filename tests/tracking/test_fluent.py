@@ -185,3 +185,18 @@ def test_delete_and_restore_run() -> None:
     assert shipyard.search_runs("d").empty
     shipyard.restore_run(run.run_id)
     assert len(shipyard.search_runs("d")) == 1
+
+
+def test_experiment_management_through_the_sdk() -> None:
+    exp = shipyard.create_experiment("sdk-exp", tags={"team": "a"})
+    assert shipyard.get_experiment("sdk-exp").tags == {"team": "a"}
+    shipyard.rename_experiment("sdk-exp", "sdk-exp-2")
+    with shipyard.start_run(experiment="sdk-exp-2") as run:
+        pass
+    assert shipyard.get_run(run.run_id).experiment_id == exp.experiment_id
+    shipyard.delete_experiment("sdk-exp-2")
+    assert "sdk-exp-2" not in {e.name for e in shipyard.list_experiments()}
+    with pytest.raises(Conflict, match="deleted"):
+        shipyard.start_run(experiment="sdk-exp-2")
+    shipyard.restore_experiment(exp.experiment_id)
+    assert "sdk-exp-2" in {e.name for e in shipyard.list_experiments()}

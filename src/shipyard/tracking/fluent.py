@@ -436,6 +436,25 @@ def list_experiments(*, deleted: bool = False) -> list[Experiment]:
     return services().tracking.list_experiments(deleted=deleted)
 
 
+def rename_experiment(ref: str | int, new_name: str) -> Experiment:
+    """Rename an experiment given by id or name. Raises NotFound, AlreadyExists."""
+    tracking = services().tracking
+    _state.experiment_ids.clear()
+    return tracking.rename_experiment(tracking.get_experiment(ref).experiment_id, new_name)
+
+
+def delete_experiment(ref: str | int) -> None:
+    """Delete an experiment (its runs leave searches); ``restore_experiment`` undoes it."""
+    tracking = services().tracking
+    _state.experiment_ids.clear()
+    tracking.delete_experiment(tracking.get_experiment(ref).experiment_id)
+
+
+def restore_experiment(ref: str | int) -> None:
+    tracking = services().tracking
+    tracking.restore_experiment(tracking.get_experiment(ref).experiment_id)
+
+
 def search_runs(
     experiment: str | int | Sequence[str | int] | None = None,
     filter: str = "",
