@@ -169,3 +169,22 @@ def test_artifacts_commands(tmp_path: Path) -> None:
     invoke("artifacts", "download", run.run_id, "docs", "--dst", str(tmp_path / "out"))
     assert (tmp_path / "out" / "docs" / "notes.txt").read_text() == "hello"
     assert "no" in invoke("artifacts", "download", run.run_id, "nope", ok=False).lower()
+
+
+def test_gc_purges_deleted_runs_and_frees_their_blobs(tmp_path: Path) -> None:
+    f = tmp_path / "data.bin"
+    f.write_bytes(b"y" * 3000)
+    with shipyard.start_run(experiment="purge") as run:
+        shipyard.log_artifact(f)
+        shipyard.log_metric("m", 1.0)
+    with shipyard.start_run(experiment="purge") as kept:
+        shipyard.log_metric("m", 2.0)
+    shipyard.delete_run(run.run_id)
+    out = invoke("gc", "--grace", "0", "--purge-runs-older-than", "0")
+    assert f"would purge 1 deleted run(s): {run.run_id}" in out
+    assert shipyard.get_run(run.run_id).deleted  # dry run changed nothing
+    out = invoke("gc", "--grace", "0", "--purge-runs-older-than", "0", "--delete")
+    assert "purged 1" in out and "freed 3,000 bytes" in out
+    with pytest.raises(shipyard.NotFound):
+        shipyard.get_run(run.run_id)
+    assert shipyard.get_run(kept.run_id).metrics == {"m": 2.0}

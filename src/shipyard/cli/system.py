@@ -47,8 +47,16 @@ def server(
 def gc(
     delete: bool = typer.Option(False, "--delete", help="Really delete (default: dry run)."),
     grace: float = typer.Option(600.0, help="Keep blobs younger than this many seconds."),
+    purge_runs_older_than: float | None = typer.Option(
+        None,
+        "--purge-runs-older-than",
+        help="Also remove, for good, runs deleted more than this many days ago.",
+    ),
 ) -> None:
-    """Remove artifact blobs no run, model or dataset refers to any more (dry run by default)."""
+    """Remove artifact blobs no run, model or dataset refers to any more (dry run by default).
+
+    Deleted runs keep their files until purged: add --purge-runs-older-than DAYS.
+    """
     from shipyard.artifacts.blobs import BlobStore
     from shipyard.artifacts.gc import collect_garbage
     from shipyard.config import load_settings
@@ -58,6 +66,17 @@ def gc(
     settings = load_settings()
     if settings.is_remote:
         raise ConfigError("run `shipyard gc` on the server's machine, against its stores")
+    if purge_runs_older_than is not None:
+        from shipyard.tracking.sql import SqlTracking
+
+        purged = SqlTracking(Database(settings.tracking_uri)).purge_deleted_runs(
+            older_than_s=purge_runs_older_than * 86400, dry_run=not delete
+        )
+        verb = "purged" if delete else "would purge"
+        console.print(
+            f"{verb} {len(purged)} deleted run(s): {', '.join(purged[:10])}"
+            + (" …" if len(purged) > 10 else "")
+        )
     report = collect_garbage(
         Database(settings.tracking_uri),
         BlobStore(settings.artifact_uri),

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -302,6 +302,34 @@ class SqlTracking:
         with self.db.begin() as conn:
             self._run_row(conn, run_id)
             conn.execute(update(s.runs).where(s.runs.c.run_id == run_id).values(deleted_at=at))
+
+    def purge_deleted_runs(self, *, older_than_s: float, dry_run: bool = True) -> list[str]:
+        """Permanently remove runs deleted (or whose experiment was deleted) over
+        ``older_than_s`` ago: their params, metrics, tags, inputs and artifact rows.
+
+        Model versions registered from them keep their own files. After a purge,
+        ``shipyard gc`` can free the blobs nothing refers to any more. Returns the run ids.
+        """
+        cutoff = now_ms() - int(older_than_s * 1000)
+        r, e = s.runs, s.experiments
+        deleted_exps = select(e.c.experiment_id).where(e.c.deleted_at < cutoff)
+        query = select(r.c.run_id).where(
+            (r.c.deleted_at < cutoff) | r.c.experiment_id.in_(deleted_exps)
+        )
+        with self.db.read() as conn:
+            run_ids = list(conn.execute(query).scalars())
+        if dry_run or not run_ids:
+            return run_ids
+        for start in range(0, len(run_ids), 500):
+            chunk = run_ids[start : start + 500]
+            with self.db.begin() as conn:
+                conn.execute(
+                    delete(s.artifacts).where(s.artifacts.c.owner.in_([f"run:{i}" for i in chunk]))
+                )
+                for table in (s.metrics, s.latest_metrics, s.params, s.tags, s.run_inputs):
+                    conn.execute(delete(table).where(table.c.run_id.in_(chunk)))
+                conn.execute(delete(r).where(r.c.run_id.in_(chunk)))
+        return run_ids
 
     # logging ----------------------------------------------------------------------------------
     def log_batch(
