@@ -151,6 +151,8 @@ def load_settings(
     }
     for name, default in defaults.items():
         values.setdefault(name, default)
+    for opt in OPTIONS:
+        sources.setdefault(opt.name, "default")
     extra = {k: v for k, v in file_data.items() if k not in _NAMES}
     return Settings(home=home, config_file=file_path, extra=extra, sources=sources, **values)
 

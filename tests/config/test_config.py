@@ -16,7 +16,7 @@ def test_defaults_live_under_the_home(tmp_path: Path) -> None:
     assert s.tracking_uri == f"sqlite:///{tmp_path / '.shipyard' / 'shipyard.db'}"
     assert s.artifact_uri == (tmp_path / ".shipyard" / "artifacts").as_uri()
     assert s.online_store_uri.endswith("online.db")
-    assert s.sources == {} and not s.is_remote
+    assert set(s.sources.values()) == {"default"} and not s.is_remote
 
 
 def test_env_beats_file_beats_default(tmp_path: Path) -> None:

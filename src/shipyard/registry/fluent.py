@@ -1,11 +1,13 @@
 """The registry SDK: log, register, alias and load models.
 
->>> with shipyard.start_run(experiment="churn"):                     # doctest: +SKIP
-...     shipyard.log_model(pipeline, "model", input_example=X_train.head())
-...     mv = shipyard.register_model("churn", artifact_path="model")
->>> shipyard.set_alias("churn", "champion", mv.version)              # doctest: +SKIP
->>> model = shipyard.load_model("models:/churn@champion")            # doctest: +SKIP
->>> model.predict(X_test)                                            # doctest: +SKIP
+Example::
+
+    with shipyard.start_run(experiment="churn"):
+        shipyard.log_model(pipeline, "model", input_example=X_train.head())
+        mv = shipyard.register_model("churn", artifact_path="model")
+    shipyard.set_alias("churn", "champion", mv.version)
+    model = shipyard.load_model("models:/churn@champion")
+    model.predict(X_test)
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The team server's app factory: one FastAPI app mounting one router per resource.
 
->>> from shipyard.config import load_settings                   # doctest: +SKIP
->>> app = create_app(settings=load_settings())                  # doctest: +SKIP
+Example::
+
+    from shipyard.config import load_settings
+    app = create_app(settings=load_settings())
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Run an app on a real uvicorn server in a background thread, for tests and notebooks.
 
->>> from shipyard.server.testing import serve_in_thread     # doctest: +SKIP
->>> with serve_in_thread(app) as url:                        # doctest: +SKIP
-...     httpx.get(f"{url}/health/live")
+Example::
+
+    from shipyard.server.testing import serve_in_thread
+    with serve_in_thread(app) as url:
+        httpx.get(f"{url}/health/live")
 """
 
 from __future__ import annotations

@@ -34,9 +34,11 @@ def autolog(
 ) -> None:
     """Turn scikit-learn autologging on (or off with ``disable=True``).
 
-    >>> shipyard.autolog()                                  # doctest: +SKIP
-    >>> with shipyard.start_run(experiment="churn"):        # doctest: +SKIP
-    ...     pipeline.fit(X, y)   # params, metrics and the model are logged
+    Example::
+
+        shipyard.autolog()
+        with shipyard.start_run(experiment="churn"):
+            pipeline.fit(X, y)   # params, metrics and the model are logged
     """
     if disable:
         for cls, original in _patched.items():

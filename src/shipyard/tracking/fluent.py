@@ -1,9 +1,11 @@
 """The tracking SDK: ``shipyard.start_run`` and the ``log_*`` functions on the active run.
 
->>> import shipyard                                            # doctest: +SKIP
->>> with shipyard.start_run(experiment="churn", name="rf") as run:   # doctest: +SKIP
-...     shipyard.log_params({"n_estimators": 200})
-...     shipyard.log_metric("auc", 0.84)
+Example::
+
+    import shipyard
+    with shipyard.start_run(experiment="churn", name="rf") as run:
+        shipyard.log_params({"n_estimators": 200})
+        shipyard.log_metric("auc", 0.84)
 """
 
 from __future__ import annotations
@@ -471,8 +473,10 @@ def search_runs(
     The token for the next page, if any, is in ``df.attrs["next_page_token"]``.
     Raises FilterSyntaxError (pointing at the position) and NotFound for an unknown experiment.
 
-    >>> shipyard.search_runs("churn", "metrics.auc > 0.8 and params.model = 'rf'",
-    ...                      order_by=["metrics.auc DESC"], max_results=10)  # doctest: +SKIP
+    Example::
+
+        shipyard.search_runs("churn", "metrics.auc > 0.8 and params.model = 'rf'",
+                             order_by=["metrics.auc DESC"], max_results=10)
     """
     from shipyard.tracking.frame import runs_to_frame
 
