@@ -200,3 +200,31 @@ def test_experiment_management_through_the_sdk() -> None:
         shipyard.start_run(experiment="sdk-exp-2")
     shipyard.restore_experiment(exp.experiment_id)
     assert "sdk-exp-2" in {e.name for e in shipyard.list_experiments()}
+
+
+def test_params_and_tags_are_batched_and_conflicts_surface() -> None:
+    from shipyard.tracking import fluent
+
+    with shipyard.start_run() as run:
+        shipyard.log_params({"lr": 0.1})
+        shipyard.set_tag("stage", "dev")
+        shipyard.log_metric("m", 1.0)
+        assert shipyard.get_run(run.run_id).params == {"lr": "0.1"}  # reading flushes first
+    with pytest.raises(Conflict, match="'lr'"), shipyard.start_run() as other:
+        shipyard.log_metric("loss", 0.5)
+        shipyard.log_param("lr", 0.1)
+        # another process logs the same param with another value before this one flushes
+        fluent.services().tracking.log_batch(other.run_id, params={"lr": "0.9"})
+    got = shipyard.get_run(other.run_id)
+    assert got.params == {"lr": "0.9"}  # the first writer wins; nothing half-stored
+    assert got.metrics == {"loss": 0.5}  # the points are kept all the same
+    assert got.status is RunStatus.FINISHED
+    assert shipyard.active_run() is None
+
+
+def test_bad_params_fail_at_the_call() -> None:
+    with shipyard.start_run():
+        with pytest.raises(InvalidArgument, match="6000"):
+            shipyard.log_param("p", "x" * 6001)
+        with pytest.raises(InvalidArgument, match="tag key"):
+            shipyard.set_tag("bad key!", "v")

@@ -320,10 +320,30 @@ class HttpTracking:
         data = self._http.call("GET", _run_path(run_id), idempotent=True)
         return _parse(sc.RunOut, data).to_entity()
 
-    def end_run(self, run_id: str, status: RunStatus, *, end_time: int | None = None) -> None:
-        """Set the run's final status. Raises NotFound, InvalidArgument."""
-        body = {"status": str(status), "end_time": end_time}
-        self._http.call("POST", _run_path(run_id, "end"), body=body, idempotent=True)
+    def end_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        end_time: int | None = None,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, str] = {},
+        tags: Mapping[str, str] = {},
+    ) -> None:
+        """Store a last batch and set the run's final status (one request unless the batch is
+        over 10,000 points). Raises NotFound, InvalidArgument, Conflict."""
+        head, last = list(metrics[: -sc.MAX_BATCH_METRICS]), metrics[-sc.MAX_BATCH_METRICS :]
+        if head:
+            self.log_batch(run_id, metrics=head)
+        body = {
+            "status": str(status),
+            "end_time": end_time,
+            "metrics": [_metric_wire(m) for m in last],
+            "params": _text_values(params, "param"),
+            "tags": _text_values(tags, "tag"),
+        }
+        batch = bool(last or params or tags)
+        self._http.call("POST", _run_path(run_id, "end"), body=body, idempotent=not batch)
 
     def heartbeat(self, run_id: str) -> None:
         """Record that the run's process is alive. Raises NotFound."""

@@ -209,17 +209,19 @@ class RunCreate(_Request):
     start_time: int | None = None
 
 
-class RunEnd(_Request):
-    status: RunStatus
-    end_time: int | None = None
-
-
 class LogBatch(_Request):
     """Metrics, params and tags stored in one transaction."""
 
     metrics: list[MetricIO] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
     tags: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunEnd(LogBatch):
+    """The final status, with a last batch stored in the same transaction."""
+
+    status: RunStatus
+    end_time: int | None = None
 
 
 class SearchRuns(_Request):

@@ -11,7 +11,6 @@ Example::
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
@@ -19,11 +18,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from shipyard._util import check_key, now_ms
+from shipyard._util import now_ms
 from shipyard.artifacts.owners import run_owner
 from shipyard.client import Services, connect
 from shipyard.config import Settings, load_settings
-from shipyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from shipyard.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    ShipyardError,
+    StoreUnavailable,
+)
 from shipyard.tracking.buffer import MetricBuffer
 from shipyard.tracking.context import system_tags
 from shipyard.tracking.entities import (
@@ -34,6 +40,7 @@ from shipyard.tracking.entities import (
     Run,
     RunStatus,
 )
+from shipyard.tracking.validation import check_metric, check_param, check_tag
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -233,14 +240,33 @@ def _run_id(run_id: str | None = None) -> str:
 
 
 def end_run(status: RunStatus | str = RunStatus.FINISHED, *, run_id: str | None = None) -> None:
-    """End the active run (or ``run_id``): flush its metrics, then record status and end time."""
+    """End the active run (or ``run_id``): what it still has buffered and its final status and
+    end time are stored together, in one transaction (one request to a server)."""
     rid = _run_id(run_id)
     buffer = _state.get_buffer()
-    buffer.untrack(rid)
+    batch = buffer.take(rid)
+    tracking = services().tracking
+    final = RunStatus(status)
     try:
-        buffer.flush(rid)
+        try:
+            tracking.end_run(
+                rid,
+                final,
+                end_time=now_ms(),
+                metrics=batch.metrics,
+                params=batch.params,
+                tags=batch.tags,
+            )
+        except StoreUnavailable:
+            buffer.give_back(rid, batch)  # stored at exit if the store comes back
+            raise
+        except ShipyardError:
+            if not (batch.params or batch.tags):
+                raise
+            tracking.end_run(rid, final, end_time=now_ms(), metrics=batch.metrics)
+            raise
+        buffer.raise_error(rid)
     finally:
-        services().tracking.end_run(rid, RunStatus(status), end_time=now_ms())
         with _state.lock:
             _state.stack[:] = [r for r in _state.stack if r.run_id != rid]
 
@@ -277,16 +303,7 @@ def log_metrics(
     """Record several metrics at the same step (see :func:`log_metric`)."""
     rid = _run_id(run_id)
     ts = timestamp or now_ms()
-    points = []
-    for key, value in metrics.items():
-        check_key(key, "metric")
-        try:
-            number = float(value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgument(f"metric {key!r} value {value!r} is not a number") from exc
-        if step is not None and (isinstance(step, bool) or not float(step).is_integer()):
-            raise InvalidArgument(f"metric {key!r} step must be an integer, got {step!r}")
-        points.append(Metric(key, number, int(step or 0), ts))
+    points = [check_metric(key, value, step or 0, ts) for key, value in metrics.items()]
     _state.get_buffer().add(rid, points)
 
 
@@ -296,8 +313,19 @@ def log_param(key: str, value: Any, *, run_id: str | None = None) -> None:
 
 
 def log_params(params: Mapping[str, Any], *, run_id: str | None = None) -> None:
-    """Record several parameters in one transaction."""
-    services().tracking.log_batch(_run_id(run_id), params={k: _text(v) for k, v in params.items()})
+    """Record several parameters (stored as text; lists and dicts as JSON).
+
+    Raises InvalidArgument (bad key, value over 6,000 characters) and Conflict (a param logged
+    before with another value) at the call; for a run of this process the write itself is
+    batched with its metrics.
+    """
+    rid = _run_id(run_id)
+    checked = {str(k): check_param(k, v) for k, v in params.items()}
+    buffer = _state.get_buffer()
+    if buffer.is_tracked(rid):
+        buffer.add_params(rid, checked)
+    else:
+        services().tracking.log_batch(rid, params=checked)
 
 
 def set_tag(key: str, value: Any, *, run_id: str | None = None) -> None:
@@ -306,17 +334,14 @@ def set_tag(key: str, value: Any, *, run_id: str | None = None) -> None:
 
 
 def set_tags(tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
-    services().tracking.log_batch(_run_id(run_id), tags={k: _text(v) for k, v in tags.items()})
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=str)
-    return str(value)
+    """Set several tags; batched like params for a run of this process."""
+    rid = _run_id(run_id)
+    checked = {str(k): check_tag(k, v) for k, v in tags.items()}
+    buffer = _state.get_buffer()
+    if buffer.is_tracked(rid):
+        buffer.add_tags(rid, checked)
+    else:
+        services().tracking.log_batch(rid, tags=checked)
 
 
 # artifacts ------------------------------------------------------------------------------------

@@ -53,7 +53,21 @@ class TrackingService(Protocol):
         """The run with params, latest metrics, tags and inputs. Raises NotFound."""
         ...
 
-    def end_run(self, run_id: str, status: RunStatus, *, end_time: int | None = None) -> None: ...
+    def end_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        end_time: int | None = None,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, str] = {},
+        tags: Mapping[str, str] = {},
+    ) -> None:
+        """Store a last batch (as ``log_batch``) and set the final status, in one transaction.
+
+        The SDK sends what its buffer still holds here, so ending a run costs one round trip.
+        """
+        ...
 
     def heartbeat(self, run_id: str) -> None:
         """Record that the run's process is alive; a silent RUNNING run is shown KILLED."""

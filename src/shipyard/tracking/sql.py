@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 import random
 import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Row,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -29,6 +43,7 @@ from shipyard.tracking.entities import (
     RunPage,
     RunStatus,
 )
+from shipyard.tracking.validation import check_metric, check_param, check_tag
 
 DEFAULT_EXPERIMENT = "Default"
 MAX_RESULTS = 50_000
@@ -78,13 +93,42 @@ _NOUNS = (
 # Statements built once: building SQLAlchemy constructs costs more than running them on SQLite.
 _RUN_BY_ID = select(s.runs).where(s.runs.c.run_id == bindparam("rid"))
 _RUN_DELETED = select(s.runs.c.deleted_at).where(s.runs.c.run_id == bindparam("rid"))
-_EXPERIMENT_STATE = select(
-    s.experiments.c.experiment_id, s.experiments.c.name, s.experiments.c.deleted_at
-).where(s.experiments.c.experiment_id == bindparam("eid"))
+# A run is inserted only into a live (not deleted) experiment, in one statement.
+_INSERT_RUN_IF_LIVE = (
+    insert(s.runs)
+    .from_select(
+        [
+            "run_id",
+            "experiment_id",
+            "name",
+            "status",
+            "parent_run_id",
+            "user",
+            "start_time",
+            "end_time",
+            "heartbeat_at",
+        ],
+        select(
+            bindparam("rid", type_=String),
+            s.experiments.c.experiment_id,
+            bindparam("name", type_=String),
+            literal(RunStatus.RUNNING.value, String),
+            bindparam("parent", type_=String),
+            bindparam("user", type_=String),
+            bindparam("start", type_=BigInteger),
+            null(),
+            bindparam("start", type_=BigInteger),
+        ).where(
+            s.experiments.c.experiment_id == bindparam("eid"), s.experiments.c.deleted_at.is_(None)
+        ),
+    )
+    .returning(s.runs.c.run_id)
+)
 _END_RUN = (
     update(s.runs)
     .where(s.runs.c.run_id == bindparam("rid"))
     .values(status=bindparam("st"), end_time=bindparam("et"), heartbeat_at=bindparam("hb"))
+    .returning(s.runs.c.deleted_at)
 )
 _PARAMS_OF_RUN = select(s.params.c.key, s.params.c.value).where(
     s.params.c.run_id == bindparam("rid"), s.params.c.key.in_(bindparam("keys", expanding=True))
@@ -113,6 +157,7 @@ class SqlTracking:
         self._last_reap = 0.0
         self._reap_lock = threading.Lock()
         self._latest_stmt: Any = None
+        self._params_stmt: Any = None
 
     def close(self) -> None:
         """Release database connections."""
@@ -131,8 +176,8 @@ class SqlTracking:
                     rows = [
                         {
                             "experiment_id": exp_id,
-                            "key": check_key(k, "tag"),
-                            "value": _check_value(v, "tag", k, s.TAG_VALUE_MAX),
+                            "key": k,
+                            "value": check_tag(k, v),
                         }
                         for k, v in tags.items()
                     ]
@@ -220,36 +265,28 @@ class SqlTracking:
             raise InvalidArgument(f"run name is {len(name)} characters; max {s.NAME_MAX}")
         tag_rows = _tag_rows(run_id, tags or {})
         with self.db.begin() as conn:
-            exp = conn.execute(_EXPERIMENT_STATE, {"eid": experiment_id}).first()
-            if exp is None:
-                self._experiment(conn, experiment_id)  # raises NotFound listing experiments
-            assert exp is not None
-            if exp.deleted_at is not None:
-                raise Conflict(
-                    f"experiment {exp.name!r} is deleted; restore it "
-                    f"(shipyard experiments restore {exp.experiment_id}) to add runs"
-                )
             if parent_run_id is not None:
                 self._run_row(conn, parent_run_id)
-            conn.execute(
-                insert(s.runs),
-                {
-                    "run_id": run_id,
-                    "experiment_id": exp.experiment_id,
-                    "name": name,
-                    "status": RunStatus.RUNNING.value,
-                    "parent_run_id": parent_run_id,
-                    "user": current_user(),
-                    "start_time": start,
-                    "end_time": None,
-                    "heartbeat_at": start,
-                },
-            )
+            values = {
+                "rid": run_id,
+                "eid": experiment_id,
+                "name": name,
+                "parent": parent_run_id,
+                "user": current_user(),
+                "start": start,
+            }
+            if conn.execute(_INSERT_RUN_IF_LIVE, values).first() is None:
+                # The experiment is missing (NotFound, listing the existing ones) or deleted.
+                exp = self._experiment(conn, experiment_id)
+                raise Conflict(
+                    f"experiment {exp.name!r} is deleted; restore it "
+                    f"(shipyard experiments restore {experiment_id}) to add runs"
+                )
             if tag_rows:
                 conn.execute(insert(s.tags), tag_rows)
         return Run(
             run_id=run_id,
-            experiment_id=exp.experiment_id,
+            experiment_id=experiment_id,
             name=name,
             status=RunStatus.RUNNING,
             user=current_user(),
@@ -263,7 +300,7 @@ class SqlTracking:
     def _run_row(self, conn: Connection, run_id: str) -> Row[Any]:
         row = conn.execute(_RUN_BY_ID, {"rid": run_id}).first()
         if row is None:
-            raise NotFound(f"no run {run_id!r}; list runs with `shipyard runs list`")
+            raise _missing_run(run_id)
         return row
 
     def get_run(self, run_id: str) -> Run:
@@ -273,16 +310,28 @@ class SqlTracking:
             runs = self._hydrate(conn, [row])
         return runs[0]
 
-    def end_run(self, run_id: str, status: RunStatus, *, end_time: int | None = None) -> None:
+    def end_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        end_time: int | None = None,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, str] = {},
+        tags: Mapping[str, str] = {},
+    ) -> None:
         status = RunStatus(status)
         now = now_ms()
         end = None if status is RunStatus.RUNNING else (end_time or now)
+        batch = _Batch.of(run_id, metrics, params, tags)
         with self.db.begin() as conn:
-            done = conn.execute(
+            ended = conn.execute(
                 _END_RUN, {"rid": run_id, "st": status.value, "et": end, "hb": now}
-            ).rowcount
-            if not done:
-                self._run_row(conn, run_id)  # raises NotFound
+            ).first()
+            if ended is None:
+                raise _missing_run(run_id)
+            if batch:  # the update above told whether the run is deleted
+                self._write_batch(conn, run_id, batch, deleted_at=ended.deleted_at)
 
     def heartbeat(self, run_id: str) -> None:
         with self.db.begin() as conn:
@@ -340,44 +389,54 @@ class SqlTracking:
         params: Mapping[str, str] = {},
         tags: Mapping[str, str] = {},
     ) -> None:
-        metric_rows = _metric_rows(run_id, metrics)
-        param_rows = {
-            check_key(k, "param"): _check_value(v, "param", k, s.PARAM_VALUE_MAX)
-            for k, v in params.items()
-        }
-        tag_rows = _tag_rows(run_id, tags)
+        batch = _Batch.of(run_id, metrics, params, tags)
         with self.db.begin() as conn:
+            self._write_batch(conn, run_id, batch)
+
+    def _write_batch(
+        self, conn: Connection, run_id: str, batch: _Batch, *, deleted_at: Any = ...
+    ) -> None:
+        """Write a validated batch; ``deleted_at`` of the run when the caller already read it."""
+        if deleted_at is ...:
             run = conn.execute(_RUN_DELETED, {"rid": run_id}).first()
             if run is None:
-                self._run_row(conn, run_id)  # raises NotFound
-            elif run.deleted_at is not None:
-                raise Conflict(f"run {run_id} is deleted; restore it before logging to it")
-            if param_rows:
-                self._insert_params(conn, run_id, param_rows)
-            if tag_rows:
-                self._upsert(conn, s.tags, tag_rows, ["run_id", "key"], ["value"])
-            if metric_rows:
-                conn.execute(insert(s.metrics), metric_rows)
-                self._update_latest(conn, metric_rows)
+                raise _missing_run(run_id)
+            deleted_at = run.deleted_at
+        if deleted_at is not None:
+            raise Conflict(f"run {run_id} is deleted; restore it before logging to it")
+        if batch.params:
+            self._insert_params(conn, run_id, batch.params)
+        if batch.tags:
+            self._upsert(conn, s.tags, batch.tags, ["run_id", "key"], ["value"])
+        if batch.metrics:
+            conn.execute(insert(s.metrics), batch.metrics)
+            self._update_latest(conn, batch.metrics)
 
     def _insert_params(self, conn: Connection, run_id: str, new: dict[str, str]) -> None:
-        p = s.params
+        """Insert new params; the same value again is fine, another value is a Conflict.
+
+        Usually every key is new: one INSERT … ON CONFLICT DO NOTHING, and the existing values
+        are read only when some row was not inserted (or the driver cannot tell).
+        """
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in new.items()]
+        inserted = conn.execute(self._params_insert(), rows).rowcount
+        if inserted == len(rows):
+            return
         rows_now = conn.execute(_PARAMS_OF_RUN, {"rid": run_id, "keys": list(new)}).all()
         existing = {key: value for key, value in rows_now}
-        changed = {
-            k: (existing[k], v) for k, v in new.items() if k in existing and existing[k] != v
-        }
-        if changed:
-            k, (old, v) = next(iter(changed.items()))
-            raise Conflict(
-                f"param {k!r} of run {run_id} is already {old!r}; params cannot change "
-                f"(got {v!r}). Log it under another key or start a new run"
+        for key, value in new.items():
+            if existing.get(key, value) != value:
+                raise Conflict(
+                    f"param {key!r} of run {run_id} is already {existing[key]!r}; params "
+                    f"cannot change (got {value!r}). Log it under another key or start a new run"
+                )
+
+    def _params_insert(self) -> Any:
+        if self._params_stmt is None:
+            self._params_stmt = self._insert_for(s.params).on_conflict_do_nothing(
+                index_elements=["run_id", "key"]
             )
-        rows = [
-            {"run_id": run_id, "key": k, "value": v} for k, v in new.items() if k not in existing
-        ]
-        if rows:
-            conn.execute(insert(p), rows)
+        return self._params_stmt
 
     def _update_latest(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         latest: dict[str, dict[str, Any]] = {}
@@ -594,64 +653,61 @@ class SqlTracking:
                 )
 
 
+def _missing_run(run_id: str) -> NotFound:
+    return NotFound(f"no run {run_id!r}; list runs with `shipyard runs list`")
+
+
 def _check_experiment_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip() or len(name) > s.NAME_MAX:
         raise InvalidArgument(f"experiment name must be 1-{s.NAME_MAX} characters, got {name!r}")
     return name
 
 
-def _check_value(value: object, what: str, key: str, max_len: int) -> str:
-    text = (
-        value
-        if isinstance(value, str)
-        else json.dumps(value)
-        if isinstance(value, (dict, list))
-        else str(value)
-    )
-    if len(text) > max_len:
-        raise InvalidArgument(
-            f"{what} {key!r} value is {len(text)} characters; max {max_len}. "
-            "Log long text as an artifact (log_dict/log_artifact) instead"
-        )
-    return text
-
-
 def _tag_rows(run_id: str, tags: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "run_id": run_id,
-            "key": check_key(k, "tag"),
-            "value": _check_value(v, "tag", k, s.TAG_VALUE_MAX),
-        }
-        for k, v in tags.items()
-    ]
+    return [{"run_id": run_id, "key": k, "value": check_tag(k, v)} for k, v in tags.items()]
 
 
 def _metric_rows(run_id: str, metrics: Sequence[Metric]) -> list[dict[str, Any]]:
-    rows = []
     now = now_ms()
+    rows = []
     for m in metrics:
-        check_key(m.key, "metric")
-        try:
-            value = float(m.value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgument(f"metric {m.key!r} value {m.value!r} is not a number") from exc
-        try:
-            step = operator.index(m.step)
-        except TypeError as exc:
-            raise InvalidArgument(
-                f"metric {m.key!r} step must be an integer, got {m.step!r}"
-            ) from exc
+        point = check_metric(m.key, m.value, m.step, m.timestamp)
         rows.append(
             {
                 "run_id": run_id,
-                "key": m.key,
-                "value": _value_for_db(value),
-                "step": step,
-                "timestamp": m.timestamp or now,
+                "key": point.key,
+                "value": _value_for_db(point.value),
+                "step": point.step,
+                "timestamp": point.timestamp or now,
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Validated rows of one batch: nothing is written unless all of it is valid."""
+
+    metrics: list[dict[str, Any]]
+    params: dict[str, str]
+    tags: list[dict[str, Any]]
+
+    @classmethod
+    def of(
+        cls,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Mapping[str, str],
+        tags: Mapping[str, str],
+    ) -> _Batch:
+        return cls(
+            metrics=_metric_rows(run_id, metrics),
+            params={str(k): check_param(k, v) for k, v in params.items()},
+            tags=_tag_rows(run_id, tags),
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.metrics or self.params or self.tags)
 
 
 def _to_experiment(row: Row[Any], tags: dict[str, str]) -> Experiment:

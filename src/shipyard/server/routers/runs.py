@@ -57,8 +57,16 @@ def get_run(run_id: str, services: ServicesDep) -> RunOut:
 
 @router.post("/{run_id}/end", status_code=status.HTTP_204_NO_CONTENT)
 def end_run(run_id: str, body: RunEnd, services: ServicesDep) -> None:
-    """Set a run's final status (and end time)."""
-    services.tracking.end_run(run_id, body.status, end_time=body.end_time)
+    """Store a last batch and set a run's final status (and end time), in one transaction."""
+    _check_batch_size(body)
+    services.tracking.end_run(
+        run_id,
+        body.status,
+        end_time=body.end_time,
+        metrics=[m.to_entity() for m in body.metrics],
+        params=body.params,
+        tags=body.tags,
+    )
 
 
 @router.post("/{run_id}/heartbeat", status_code=status.HTTP_204_NO_CONTENT)
@@ -82,11 +90,7 @@ def restore_run(run_id: str, services: ServicesDep) -> None:
 @router.post("/{run_id}/log-batch", status_code=status.HTTP_204_NO_CONTENT)
 def log_batch(run_id: str, body: LogBatch, services: ServicesDep) -> None:
     """Store metrics, params and tags in one transaction (at most 10,000 metric points)."""
-    if len(body.metrics) > MAX_BATCH_METRICS:
-        raise PayloadTooLarge(
-            f"body.metrics has {len(body.metrics)} points; at most {MAX_BATCH_METRICS} go in "
-            "one request: split the batch"
-        )
+    _check_batch_size(body)
     services.tracking.log_batch(
         run_id,
         metrics=[m.to_entity() for m in body.metrics],
@@ -106,3 +110,11 @@ def metric_history(run_id: str, services: ServicesDep, key: str) -> MetricHistor
     """Every point of one metric, by step then timestamp."""
     points = services.tracking.get_metric_history(run_id, key)
     return MetricHistory(metrics=[MetricIO.from_entity(m) for m in points])
+
+
+def _check_batch_size(body: LogBatch) -> None:
+    if len(body.metrics) > MAX_BATCH_METRICS:
+        raise PayloadTooLarge(
+            f"body.metrics has {len(body.metrics)} points; at most {MAX_BATCH_METRICS} go in "
+            "one request: split the batch"
+        )
