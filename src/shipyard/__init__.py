@@ -65,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     "set_alias": "shipyard.registry.fluent",
     "delete_alias": "shipyard.registry.fluent",
     "alias_history": "shipyard.registry.fluent",
+    "update_registered_model": "shipyard.registry.fluent",
+    "update_model_version": "shipyard.registry.fluent",
     "PythonModel": "shipyard.registry.package",
     # entities and errors
     "Run": "shipyard.tracking.entities",
@@ -138,6 +140,8 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "update_model_version",
+    "update_registered_model",
 ]
 
 
@@ -172,6 +176,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         register_model,
         restore_model_version,
         set_alias,
+        update_model_version,
+        update_registered_model,
     )
     from shipyard.registry.package import PythonModel
     from shipyard.tracking.autolog import autolog

@@ -138,6 +138,11 @@ def test_models_commands(tmp_path: Path) -> None:
     invoke("models", "restore-version", "iris/2")
     dst = str(tmp_path) + "/pkg"
     invoke("models", "download", "iris/1", "--dst", dst)
+    assert "updated iris/1" in invoke("models", "update", "iris/1", "-d", "baseline", "-t", "a=b")
+    assert "baseline" in invoke("models", "show", "iris/1")
+    assert "updated model iris" in invoke("models", "update", "iris", "--model", "-d", "flowers")
+    assert "flowers" in invoke("models", "list")
+    assert "--description" in invoke("models", "update", "iris/1", ok=False)
     invoke("models", "alias", "iris", "champion", "--delete")
     assert "champion" not in invoke("models", "list")
 

@@ -138,6 +138,31 @@ def register(
 
 @app.command()
 @handle_errors
+def update(
+    ref: str = typer.Argument(..., help="churn/3, churn@champion, or churn (newest)"),
+    description: str | None = typer.Option(None, "--description", "-d"),
+    tag: list[str] = typer.Option([], "--tag", "-t", help="key=value, repeatable."),
+    model: bool = typer.Option(False, "--model", help="Change the registered model itself."),
+) -> None:
+    """Change the description or set tags of a version (or, with --model, of the model)."""
+    from shipyard.registry.uri import parse_model_ref
+
+    tags = parse_pairs(tag, "tag") or None
+    if description is None and tags is None:
+        raise typer.BadParameter("give --description and/or --tag key=value")
+    registry = services().registry
+    if model:
+        name = parse_model_ref(ref).name
+        registry.update_model(name, description=description, tags=tags)
+        console.print(f"updated model {name}")
+        return
+    mv = _resolve(ref)
+    registry.update_version(mv.name, mv.version, description=description, tags=tags)
+    console.print(f"updated {mv.name}/{mv.version}")
+
+
+@app.command()
+@handle_errors
 def alias(
     name: str,
     alias: str,

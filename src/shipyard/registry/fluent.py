@@ -156,6 +156,26 @@ def delete_alias(name: str, alias: str) -> None:
     fluent.services().registry.delete_alias(name, alias)
 
 
+def update_registered_model(
+    name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None
+) -> RegisteredModel:
+    """Change a model's description and/or set tags (others are kept)."""
+    return fluent.services().registry.update_model(name, description=description, tags=tags)
+
+
+def update_model_version(
+    name: str,
+    version: int,
+    *,
+    description: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> ModelVersion:
+    """Change a version's description and/or set tags (others are kept)."""
+    return fluent.services().registry.update_version(
+        name, version, description=description, tags=tags
+    )
+
+
 def get_registered_model(name: str) -> RegisteredModel:
     return fluent.services().registry.get_model(name)
 
