@@ -141,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                 scores = evaluate(pipeline, X_test, y_test)
                 shipyard.log_metrics(scores)
                 shipyard.log_figure(roc_figure(pipeline, X_test, y_test, kind), "roc.png")
-                shipyard.log_model(pipeline, "model", input_example=X_train.head(5))
+                # the signature (types, levels, missing values) comes from all the training rows;
+                # the package keeps the first five as its example
+                shipyard.log_model(pipeline, "model", input_example=X_train)
                 results.append((scores["test_roc_auc"], kind, run.run_id, scores))
         best_auc, best_kind, best_run, _ = max(results)
         shipyard.set_tags({"best_model": best_kind})

@@ -111,11 +111,15 @@ def _log_fit(estimator: Any, X: Any, y: Any) -> None:
         fluent.end_run(run_id=run.run_id)
 
 
+SIGNATURE_ROWS = 10_000
+
+
 def _head(X: Any) -> Any:
+    """The rows the signature is inferred from (the package keeps the first five)."""
     if hasattr(X, "iloc"):
-        return X.iloc[:5]
+        return X.iloc[:SIGNATURE_ROWS]
     try:
-        return X[:5]
+        return X[:SIGNATURE_ROWS]
     except TypeError:
         return None
 
