@@ -11,12 +11,12 @@ import pytest
 
 from shipyard.artifacts.blobs import BlobStore
 from shipyard.artifacts.catalog import SqlArtifacts
+from shipyard.artifacts.entities import ArtifactInfo
 from shipyard.artifacts.owners import model_owner, run_owner
 from shipyard.artifacts.paths import normalize_path
 from shipyard.artifacts.service import ArtifactService
 from shipyard.errors import Conflict, IntegrityError, InvalidArgument, NotFound
 from shipyard.store import Database
-from shipyard.tracking.entities import ArtifactInfo
 
 RUN = run_owner("0123456789abcdef0123456789abcdef")
 MODEL = model_owner("churn", 1)

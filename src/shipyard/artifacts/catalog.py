@@ -22,12 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shipyard._util import now_ms
 from shipyard.artifacts.blobs import BlobStore, check_sha256
+from shipyard.artifacts.entities import ArtifactInfo
 from shipyard.artifacts.paths import check_owner as _check_owner
 from shipyard.artifacts.paths import normalize_path
 from shipyard.errors import Conflict, IntegrityError, InvalidArgument, NotFound
 from shipyard.store import Database
 from shipyard.store.schema import artifacts as _t
-from shipyard.tracking.entities import ArtifactInfo
 
 
 class SqlArtifacts:

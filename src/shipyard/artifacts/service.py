@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from shipyard.tracking.entities import ArtifactInfo
+from shipyard.artifacts.entities import ArtifactInfo
 
 
 class ArtifactService(Protocol):

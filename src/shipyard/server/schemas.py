@@ -17,9 +17,9 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
+from shipyard.artifacts.entities import ArtifactInfo
 from shipyard.registry.entities import AliasEvent, ModelVersion, RegisteredModel
 from shipyard.tracking.entities import (
-    ArtifactInfo,
     DatasetInput,
     Experiment,
     Metric,

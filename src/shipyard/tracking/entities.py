@@ -104,16 +104,6 @@ class RunPage:
     next_page_token: str | None = None
 
 
-@dataclass(frozen=True)
-class ArtifactInfo:
-    """A file (or, with ``is_dir``, a folder prefix) among an owner's artifacts."""
-
-    path: str
-    is_dir: bool
-    size: int | None = None
-    sha256: str | None = None
-
-
 def encode_float(value: float) -> float | str:
     """JSON-safe form of a float: non-finite values become "NaN", "Infinity", "-Infinity"."""
     if math.isfinite(value):

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from shipyard._util import now_ms
+from shipyard.artifacts.entities import ArtifactInfo
 from shipyard.artifacts.owners import run_owner
 from shipyard.client import Services, connect
 from shipyard.config import Settings, load_settings
@@ -33,7 +34,6 @@ from shipyard.errors import (
 from shipyard.tracking.buffer import MetricBuffer
 from shipyard.tracking.context import system_tags
 from shipyard.tracking.entities import (
-    ArtifactInfo,
     DatasetInput,
     Experiment,
     Metric,

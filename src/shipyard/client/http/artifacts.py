@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
+from shipyard.artifacts.entities import ArtifactInfo
 from shipyard.client.http._transport import API, CHUNK_SIZE, HttpTransport, parse, segment
 from shipyard.errors import (
     IntegrityError,
@@ -17,7 +18,6 @@ from shipyard.errors import (
     NotFound,
 )
 from shipyard.server import schemas as sc
-from shipyard.tracking.entities import ArtifactInfo
 
 
 class HttpArtifacts:
