@@ -35,6 +35,7 @@ from shipyard._util import check_key, current_user, now_ms
 from shipyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from shipyard.store import Database
 from shipyard.store import schema as s
+from shipyard.store.prepared import Prepared
 from shipyard.tracking.entities import (
     DatasetInput,
     Experiment,
@@ -92,9 +93,13 @@ _NOUNS = (
 
 # Statements built once: building SQLAlchemy constructs costs more than running them on SQLite.
 _RUN_BY_ID = select(s.runs).where(s.runs.c.run_id == bindparam("rid"))
-_RUN_DELETED = select(s.runs.c.deleted_at).where(s.runs.c.run_id == bindparam("rid"))
+_RUN_DELETED = Prepared(select(s.runs.c.deleted_at).where(s.runs.c.run_id == bindparam("rid")))
+_INSERT_TAGS = Prepared(insert(s.tags), columns=["run_id", "key", "value"])
+_INSERT_METRICS = Prepared(
+    insert(s.metrics), columns=["run_id", "key", "value", "step", "timestamp"]
+)
 # A run is inserted only into a live (not deleted) experiment, in one statement.
-_INSERT_RUN_IF_LIVE = (
+_INSERT_RUN_IF_LIVE = Prepared(
     insert(s.runs)
     .from_select(
         [
@@ -124,7 +129,7 @@ _INSERT_RUN_IF_LIVE = (
     )
     .returning(s.runs.c.run_id)
 )
-_END_RUN = (
+_END_RUN = Prepared(
     update(s.runs)
     .where(s.runs.c.run_id == bindparam("rid"))
     .values(status=bindparam("st"), end_time=bindparam("et"), heartbeat_at=bindparam("hb"))
@@ -156,8 +161,9 @@ class SqlTracking:
         self.stale_after_s = stale_after_s
         self._last_reap = 0.0
         self._reap_lock = threading.Lock()
-        self._latest_stmt: Any = None
-        self._params_stmt: Any = None
+        self._latest_stmt: Prepared | None = None
+        self._params_stmt: Prepared | None = None
+        self._tags_stmt: Prepared | None = None
 
     def close(self) -> None:
         """Release database connections."""
@@ -275,7 +281,7 @@ class SqlTracking:
                 "user": current_user(),
                 "start": start,
             }
-            if conn.execute(_INSERT_RUN_IF_LIVE, values).first() is None:
+            if _INSERT_RUN_IF_LIVE.first(conn, values) is None:
                 # The experiment is missing (NotFound, listing the existing ones) or deleted.
                 exp = self._experiment(conn, experiment_id)
                 raise Conflict(
@@ -283,7 +289,7 @@ class SqlTracking:
                     f"(shipyard experiments restore {experiment_id}) to add runs"
                 )
             if tag_rows:
-                conn.execute(insert(s.tags), tag_rows)
+                _INSERT_TAGS.run_many(conn, tag_rows)
         return Run(
             run_id=run_id,
             experiment_id=experiment_id,
@@ -325,13 +331,11 @@ class SqlTracking:
         end = None if status is RunStatus.RUNNING else (end_time or now)
         batch = _Batch.of(run_id, metrics, params, tags)
         with self.db.begin() as conn:
-            ended = conn.execute(
-                _END_RUN, {"rid": run_id, "st": status.value, "et": end, "hb": now}
-            ).first()
+            ended = _END_RUN.first(conn, {"rid": run_id, "st": status.value, "et": end, "hb": now})
             if ended is None:
                 raise _missing_run(run_id)
             if batch:  # the update above told whether the run is deleted
-                self._write_batch(conn, run_id, batch, deleted_at=ended.deleted_at)
+                self._write_batch(conn, run_id, batch, deleted_at=ended[0])
 
     def heartbeat(self, run_id: str) -> None:
         with self.db.begin() as conn:
@@ -398,18 +402,18 @@ class SqlTracking:
     ) -> None:
         """Write a validated batch; ``deleted_at`` of the run when the caller already read it."""
         if deleted_at is ...:
-            run = conn.execute(_RUN_DELETED, {"rid": run_id}).first()
+            run = _RUN_DELETED.first(conn, {"rid": run_id})
             if run is None:
                 raise _missing_run(run_id)
-            deleted_at = run.deleted_at
+            deleted_at = run[0]
         if deleted_at is not None:
             raise Conflict(f"run {run_id} is deleted; restore it before logging to it")
         if batch.params:
             self._insert_params(conn, run_id, batch.params)
         if batch.tags:
-            self._upsert(conn, s.tags, batch.tags, ["run_id", "key"], ["value"])
+            self._tags_upsert().run_many(conn, batch.tags)
         if batch.metrics:
-            conn.execute(insert(s.metrics), batch.metrics)
+            _INSERT_METRICS.run_many(conn, batch.metrics)
             self._update_latest(conn, batch.metrics)
 
     def _insert_params(self, conn: Connection, run_id: str, new: dict[str, str]) -> None:
@@ -419,7 +423,7 @@ class SqlTracking:
         are read only when some row was not inserted (or the driver cannot tell).
         """
         rows = [{"run_id": run_id, "key": k, "value": v} for k, v in new.items()]
-        inserted = conn.execute(self._params_insert(), rows).rowcount
+        inserted = self._params_insert().run_many(conn, rows)
         if inserted == len(rows):
             return
         rows_now = conn.execute(_PARAMS_OF_RUN, {"rid": run_id, "keys": list(new)}).all()
@@ -431,10 +435,11 @@ class SqlTracking:
                     f"cannot change (got {value!r}). Log it under another key or start a new run"
                 )
 
-    def _params_insert(self) -> Any:
+    def _params_insert(self) -> Prepared:
         if self._params_stmt is None:
-            self._params_stmt = self._insert_for(s.params).on_conflict_do_nothing(
-                index_elements=["run_id", "key"]
+            self._params_stmt = Prepared(
+                self._insert_for(s.params).on_conflict_do_nothing(index_elements=["run_id", "key"]),
+                columns=["run_id", "key", "value"],
             )
         return self._params_stmt
 
@@ -444,9 +449,9 @@ class SqlTracking:
             cur = latest.get(r["key"])
             if cur is None or (r["step"], r["timestamp"]) >= (cur["step"], cur["timestamp"]):
                 latest[r["key"]] = r
-        conn.execute(self._latest_upsert(), list(latest.values()))
+        self._latest_upsert().run_many(conn, list(latest.values()))
 
-    def _latest_upsert(self) -> Any:
+    def _latest_upsert(self) -> Prepared:
         """INSERT … ON CONFLICT that keeps the point with the largest (step, timestamp)."""
         if self._latest_stmt is None:
             lm = s.latest_metrics
@@ -455,35 +460,34 @@ class SqlTracking:
             newer = (excluded.step > lm.c.step) | and_(
                 excluded.step == lm.c.step, excluded.timestamp >= lm.c.timestamp
             )
-            self._latest_stmt = ins.on_conflict_do_update(
-                index_elements=["run_id", "key"],
-                set_={
-                    "value": excluded.value,
-                    "step": excluded.step,
-                    "timestamp": excluded.timestamp,
-                },
-                where=newer,
+            self._latest_stmt = Prepared(
+                ins.on_conflict_do_update(
+                    index_elements=["run_id", "key"],
+                    set_={
+                        "value": excluded.value,
+                        "step": excluded.step,
+                        "timestamp": excluded.timestamp,
+                    },
+                    where=newer,
+                ),
+                columns=["run_id", "key", "value", "step", "timestamp"],
             )
         return self._latest_stmt
 
     def _insert_for(self, table: Any) -> Any:
         return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
 
-    def _upsert(
-        self,
-        conn: Connection,
-        table: Any,
-        rows: list[dict[str, Any]],
-        keys: list[str],
-        cols: list[str],
-    ) -> None:
-        ins = self._insert_for(table)
-        conn.execute(
-            ins.on_conflict_do_update(
-                index_elements=keys, set_={c: getattr(ins.excluded, c) for c in cols}
-            ),
-            rows,
-        )
+    def _tags_upsert(self) -> Prepared:
+        """INSERT … ON CONFLICT DO UPDATE: tags, unlike params, may be overwritten."""
+        if self._tags_stmt is None:
+            ins = self._insert_for(s.tags)
+            self._tags_stmt = Prepared(
+                ins.on_conflict_do_update(
+                    index_elements=["run_id", "key"], set_={"value": ins.excluded.value}
+                ),
+                columns=["run_id", "key", "value"],
+            )
+        return self._tags_stmt
 
     def log_inputs(self, run_id: str, inputs: Sequence[DatasetInput]) -> None:
         now = now_ms()
