@@ -75,9 +75,11 @@ def test_experiments_commands() -> None:
 def test_runs_list_show_compare_history() -> None:
     rf, lr = _two_runs()
     out = invoke("runs", "list", "-e", "churn", "-o", "metrics.auc DESC")
-    assert out.index(rf) < out.index(lr)
+    assert out.index(rf[:8]) < out.index(lr[:8])
     out = invoke("runs", "list", "-e", "churn", "-f", "metrics.auc > 0.9")
-    assert rf in out and lr not in out
+    assert rf[:8] in out and lr[:8] not in out
+    out = invoke("runs", "show", rf[:6])  # a unique prefix is enough
+    assert rf in out
     out = invoke("runs", "show", rf)
     assert "params" in out and "model" in out and "shipyard.python.version" in out
     out = invoke("runs", "compare", rf, lr)
@@ -87,15 +89,17 @@ def test_runs_list_show_compare_history() -> None:
     assert loss_line.index("★") > loss_line.index("0.3")  # lower loss wins
     assert "auc" in invoke("runs", "history", rf, "auc")
     invoke("runs", "delete", lr)
-    assert lr not in invoke("runs", "list", "-e", "churn")
-    invoke("runs", "restore", lr)
-    assert lr in invoke("runs", "list", "-e", "churn")
+    assert lr[:8] not in invoke("runs", "list", "-e", "churn")
+    invoke("runs", "restore", lr[:8])  # prefixes find deleted runs too
+    assert lr[:8] in invoke("runs", "list", "-e", "churn")
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("runs", "show", "0" * 32), "no run"),
+        (("runs", "show", "ffffffff"), "no run id starts with"),
+        (("runs", "show", "xyz"), "not a run id"),
         (("runs", "list", "-f", "metrics.auc >> 1"), "position"),
         (("runs", "compare", "0" * 32), "at least two"),
         (("models", "show", "nope@champion"), "nope"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from shipyard.errors import ShipyardError
+from shipyard.errors import InvalidArgument, NotFound, ShipyardError
 
 if TYPE_CHECKING:
     from shipyard.client import Services
@@ -41,6 +42,34 @@ def services() -> Services:
     from shipyard.tracking.fluent import services as _services
 
     return _services()
+
+
+RUN_ID = re.compile(r"[0-9a-f]{4,32}")
+
+
+def resolve_run_id(ref: str) -> str:
+    """A full run id from a full id or a unique prefix of at least 4 characters."""
+    ref = ref.strip().lower()
+    if not RUN_ID.fullmatch(ref):
+        raise typer.BadParameter(
+            f"{ref!r} is not a run id: give its 32 hex characters or a unique prefix (4 or more)"
+        )
+    if len(ref) == 32:
+        return ref
+    tracking = services().tracking
+    experiments = tracking.list_experiments() + tracking.list_experiments(deleted=True)
+    ids = [e.experiment_id for e in experiments]
+    found: set[str] = set()
+    for deleted in (False, True):
+        page = tracking.search_runs(
+            ids, filter=f"run_id LIKE '{ref}%'", max_results=2, deleted=deleted
+        )
+        found.update(r.run_id for r in page.runs)
+    if not found:
+        raise NotFound(f"no run id starts with {ref!r}; list runs with `shipyard runs list`")
+    if len(found) > 1:
+        raise InvalidArgument(f"run id prefix {ref!r} is ambiguous; give more characters")
+    return found.pop()
 
 
 def fmt_time(ms: int | None) -> str:

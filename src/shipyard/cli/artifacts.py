@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from shipyard.cli._common import console, handle_errors, services
+from shipyard.cli._common import console, handle_errors, resolve_run_id, services
 
 app = typer.Typer(help="Artifacts: files stored with a run.", no_args_is_help=True)
 
@@ -25,7 +25,9 @@ def list_(
     table = Table()
     for col in ("path", "size", "sha256"):
         table.add_column(col)
-    for info in services().artifacts.list(run_owner(run_id), path, recursive=recursive):
+    for info in services().artifacts.list(
+        run_owner(resolve_run_id(run_id)), path, recursive=recursive
+    ):
         shown = info.path + ("/" if info.is_dir else "")
         size = f"{info.size:,}" if info.size is not None else ""
         table.add_row(shown, size, (info.sha256 or "")[:16])
@@ -43,5 +45,5 @@ def download(
     from shipyard.artifacts.owners import run_owner
 
     dst.mkdir(parents=True, exist_ok=True)
-    local = services().artifacts.download(run_owner(run_id), path, dst)
+    local = services().artifacts.download(run_owner(resolve_run_id(run_id)), path, dst)
     console.print(f"downloaded to {local}")

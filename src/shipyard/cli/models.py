@@ -15,6 +15,7 @@ from shipyard.cli._common import (
     handle_errors,
     parse_pairs,
     parse_when,
+    resolve_run_id,
     services,
 )
 from shipyard.registry.entities import ModelVersion
@@ -127,7 +128,7 @@ def register(
 
     mv = register_model(
         name,
-        run_id=run_id,
+        run_id=resolve_run_id(run_id),
         artifact_path=path,
         alias=alias,
         description=description,

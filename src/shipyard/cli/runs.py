@@ -8,7 +8,14 @@ import re
 import typer
 from rich.table import Table
 
-from shipyard.cli._common import console, fmt_time, fmt_value, handle_errors, services
+from shipyard.cli._common import (
+    console,
+    fmt_time,
+    fmt_value,
+    handle_errors,
+    resolve_run_id,
+    services,
+)
 from shipyard.tracking.entities import Run
 
 app = typer.Typer(
@@ -39,9 +46,9 @@ def list_(
     order_by: list[str] = typer.Option([], "--order-by", "-o", help='e.g. "metrics.auc DESC".'),
     max_results: int = typer.Option(50, "--max-results", "-n", min=1),
     deleted: bool = typer.Option(False, "--deleted", help="Show deleted runs."),
-    metrics: int = typer.Option(4, help="How many metric columns to show."),
+    metrics: int = typer.Option(3, help="How many metric columns to show."),
 ) -> None:
-    """List runs, newest first, with a few metrics."""
+    """List runs, newest first, with a few metrics (ids shortened: any unique prefix works)."""
     page = services().tracking.search_runs(
         _experiment_ids(experiment),
         filter=filter,
@@ -54,11 +61,11 @@ def list_(
         keys.extend(k for k in run.metrics if k not in keys)
     keys = keys[:metrics]
     table = Table()
-    for col in ("run_id", "name", "status", "started", "duration", *keys):
-        table.add_column(col, no_wrap=col == "run_id")
+    for col in ("run", "name", "status", "started", "duration", *keys):
+        table.add_column(col, no_wrap=col in ("run", "started"), overflow="fold")
     for run in page.runs:
         table.add_row(
-            run.run_id,
+            run.run_id[:8],
             run.name,
             run.status.value,
             fmt_time(run.start_time),
@@ -77,7 +84,7 @@ def show(run_id: str) -> None:
     from shipyard.artifacts.owners import run_owner
 
     s = services()
-    run = s.tracking.get_run(run_id)
+    run = s.tracking.get_run(resolve_run_id(run_id))
     exp = s.tracking.get_experiment(run.experiment_id)
     console.print(f"[bold]{run.name}[/bold]  {run.run_id}")
     console.print(
@@ -140,7 +147,7 @@ def compare(
     if len(run_ids) < 2:
         raise typer.BadParameter("give at least two run ids to compare")
     tracking = services().tracking
-    runs = [tracking.get_run(r) for r in run_ids]
+    runs = [tracking.get_run(resolve_run_id(r)) for r in run_ids]
     table = Table(title="run comparison")
     table.add_column("")
     for run in runs:
@@ -171,7 +178,7 @@ def history(run_id: str, key: str) -> None:
     table = Table(title=f"{key} of {run_id}")
     for col in ("step", "value", "time"):
         table.add_column(col)
-    for m in services().tracking.get_metric_history(run_id, key):
+    for m in services().tracking.get_metric_history(resolve_run_id(run_id), key):
         table.add_row(str(m.step), fmt_value(m.value), fmt_time(m.timestamp))
     console.print(table)
 
@@ -180,6 +187,7 @@ def history(run_id: str, key: str) -> None:
 @handle_errors
 def delete(run_id: str) -> None:
     """Delete a run (hidden from searches; `restore` brings it back)."""
+    run_id = resolve_run_id(run_id)
     services().tracking.delete_run(run_id)
     console.print(f"deleted run {run_id}")
 
@@ -188,5 +196,6 @@ def delete(run_id: str) -> None:
 @handle_errors
 def restore(run_id: str) -> None:
     """Restore a deleted run."""
+    run_id = resolve_run_id(run_id)
     services().tracking.restore_run(run_id)
     console.print(f"restored run {run_id}")
