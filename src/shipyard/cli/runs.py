@@ -32,6 +32,10 @@ def _experiment_ids(experiment: list[str]) -> list[int]:
     return [tracking.get_experiment(int(e) if e.isdigit() else e).experiment_id for e in experiment]
 
 
+def _short(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
 def _duration(run: Run) -> str:
     if run.end_time is None:
         return ""
@@ -62,15 +66,15 @@ def list_(
     keys = keys[:metrics]
     table = Table()
     for col in ("run", "name", "status", "started", "duration", *keys):
-        table.add_column(col, no_wrap=col in ("run", "started"), overflow="fold")
+        table.add_column(col, no_wrap=col in ("run", "status", "started"), overflow="fold")
     for run in page.runs:
         table.add_row(
             run.run_id[:8],
             run.name,
             run.status.value,
-            fmt_time(run.start_time),
+            fmt_time(run.start_time)[5:16],
             _duration(run),
-            *(fmt_value(run.metrics.get(k)) for k in keys),
+            *(_short(run.metrics.get(k)) for k in keys),
         )
     console.print(table)
     if page.next_page_token:
