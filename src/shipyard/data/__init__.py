@@ -1,0 +1,1 @@
+"""Data: connectors (sources), dataset snapshots, preprocessing and validation."""
