@@ -352,7 +352,7 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _rss_kib(pid: int) -> int:
+def rss_kib(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
@@ -375,7 +375,7 @@ def descendants(pid: int) -> list[int]:
 
 def tree_rss_kib(pid: int) -> int:
     """VmRSS of ``pid`` plus all its descendants, in KiB (0 for a process that is gone)."""
-    return sum(_rss_kib(p) for p in descendants(pid))
+    return sum(rss_kib(p) for p in descendants(pid))
 
 
 def settle(root: int, *, tolerance_kib: int = 2048, timeout: float = 30) -> None:
@@ -461,7 +461,7 @@ class RssSampler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.samples.append(_rss_kib(self.pid))
+            self.samples.append(rss_kib(self.pid))
             self.tree_samples.append(tree_rss_kib(self.tree_root))
             self._stop.wait(self.interval_s)
 

@@ -20,7 +20,14 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
-FIGURES = ("log_metric", "create_runs", "search_runs", "artifact_memory", "concurrent_logging")
+FIGURES = (
+    "log_metric",
+    "create_runs",
+    "search_runs",
+    "artifact_memory",
+    "concurrent_logging",
+    "profile",
+)
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
