@@ -27,6 +27,7 @@ FIGURES = (
     "artifact_memory",
     "concurrent_logging",
     "profile",
+    "validation",
 )
 
 
