@@ -363,6 +363,18 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def table_memory(table: Any, before_kib: int, peak_kib: int) -> Json:
+    """The size of an Arrow table and the process RSS around the measured work, in MiB."""
+    return {
+        "rows": table.num_rows,
+        "columns": table.num_columns,
+        "table_mib": round(table.nbytes / 2**20, 1),
+        "rss_before_mib": round(before_kib / 1024, 1),
+        "rss_peak_mib": round(peak_kib / 1024, 1),
+        "rss_peak_above_before_mib": round((peak_kib - before_kib) / 1024, 1),
+    }
+
+
 def descendants(pid: int) -> list[int]:
     """``pid`` and every process below it."""
     found, todo = [], [pid]

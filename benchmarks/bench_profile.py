@@ -79,12 +79,7 @@ def shipyard_worker(args: h.Json) -> h.Json:
     peak = max([*sampler.samples, h.rss_kib(pid)])
     return {
         "value": elapsed,
-        "rows": table.num_rows,
-        "columns": table.num_columns,
-        "table_mib": round(table.nbytes / 2**20, 1),
-        "rss_before_mib": round(before / 1024, 1),
-        "rss_peak_mib": round(peak / 1024, 1),
-        "rss_peak_above_before_mib": round((peak - before) / 1024, 1),
+        **h.table_memory(table, before, peak),
     }
 
 

@@ -184,12 +184,7 @@ def shipyard_worker(args: h.Json) -> h.Json:
         "checks": len(suite.rules),
         "queries": report.queries,
         "failed_rules": [r.name for r in report.failed],
-        "rows": table.num_rows,
-        "columns": table.num_columns,
-        "table_mib": round(table.nbytes / 2**20, 1),
-        "rss_before_mib": round(before / 1024, 1),
-        "rss_peak_mib": round(peak / 1024, 1),
-        "rss_peak_above_before_mib": round((peak - before) / 1024, 1),
+        **h.table_memory(table, before, peak),
     }
 
 

@@ -58,23 +58,37 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'meta.db'}"
 
 
+def _admin(sql: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(sql))
+    admin.dispose()
+
+
+def create_pg_database(prefix: str) -> str:
+    """Create a uniquely named PostgreSQL database and return its URL."""
+    if not _reachable("127.0.0.1", 5432):
+        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432. Start it with: {PG_START}")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop the database named by ``url`` (connections to it are closed first)."""
+    _admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """URL of a fresh PostgreSQL database for this session, dropped afterwards."""
-    if not _reachable("127.0.0.1", 5432):
-        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432. Start it with: {PG_START}")
-    from sqlalchemy import create_engine, text
-
-    name = f"shipyard_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = create_pg_database("shipyard_test")
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(url)
 
 
 @pytest.fixture

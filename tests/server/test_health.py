@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from shipyard.client import connect_local
 from shipyard.server.app import create_app
 from shipyard.server.testing import serve_in_thread
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import create_pg_database, drop_pg_database
 from tests.server.conftest import store_settings
 
 
 @pytest.fixture
-def doomed_pg_url(pg_database: str) -> Iterator[str]:
+def doomed_pg_url() -> Iterator[str]:
     """A PostgreSQL database of its own, which the test may drop."""
-    name = f"shipyard_doomed_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = create_pg_database("shipyard_doomed")
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(url)
 
 
 def test_ready_turns_503_when_the_database_goes_away(tmp_path: Path, doomed_pg_url: str) -> None:
@@ -37,10 +30,7 @@ def test_ready_turns_503_when_the_database_goes_away(tmp_path: Path, doomed_pg_u
     with serve_in_thread(create_app(services=services)) as url:
         assert httpx.get(f"{url}/health/ready").json() == {"status": "ok", "detail": ""}
         name = doomed_pg_url.rsplit("/", 1)[1]
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(doomed_pg_url)
         response = httpx.get(f"{url}/health/ready")
         assert response.status_code == 503
         assert response.json()["status"] == "unavailable" and name in response.json()["detail"]
