@@ -7,6 +7,7 @@ from shipyard.data.validation.engine import (
     failing_rows,
     validate,
 )
+from shipyard.data.validation.report import render_html, report_dict, write_reports
 from shipyard.data.validation.rules import (
     AllowedValues,
     ColumnsPresent,
@@ -22,6 +23,7 @@ from shipyard.data.validation.rules import (
     Unique,
     rule_from_dict,
 )
+from shipyard.data.validation.suggest import suggest_suite, suite_to_yaml
 from shipyard.data.validation.suite import Suite
 
 __all__ = [
@@ -42,6 +44,11 @@ __all__ = [
     "ValidationReport",
     "failing_row_mask",
     "failing_rows",
+    "render_html",
+    "report_dict",
     "rule_from_dict",
+    "suggest_suite",
+    "suite_to_yaml",
     "validate",
+    "write_reports",
 ]
