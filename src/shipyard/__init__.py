@@ -68,6 +68,15 @@ _EXPORTS: dict[str, str] = {
     "update_registered_model": "shipyard.registry.fluent",
     "update_model_version": "shipyard.registry.fluent",
     "PythonModel": "shipyard.registry.package",
+    # datasets
+    "ingest_dataset": "shipyard.data.fluent",
+    "load_dataset": "shipyard.data.fluent",
+    "get_dataset": "shipyard.data.fluent",
+    "list_datasets": "shipyard.data.fluent",
+    "list_dataset_versions": "shipyard.data.fluent",
+    "diff_datasets": "shipyard.data.fluent",
+    "check_dataset": "shipyard.data.fluent",
+    "DatasetVersion": "shipyard.data.datasets.entities",
     # entities and errors
     "Run": "shipyard.tracking.entities",
     "RunStatus": "shipyard.tracking.entities",
@@ -83,6 +92,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "DatasetInput",
+    "DatasetVersion",
     "Experiment",
     "InvalidArgument",
     "Metric",
@@ -98,25 +108,32 @@ __all__ = [
     "active_run",
     "alias_history",
     "autolog",
+    "check_dataset",
     "configure",
     "create_experiment",
     "delete_alias",
     "delete_experiment",
     "delete_model_version",
     "delete_run",
+    "diff_datasets",
     "download_artifacts",
     "download_model",
     "end_run",
     "flush",
+    "get_dataset",
     "get_experiment",
     "get_metric_history",
     "get_model_version",
     "get_registered_model",
     "get_run",
+    "ingest_dataset",
     "list_artifacts",
+    "list_dataset_versions",
+    "list_datasets",
     "list_experiments",
     "list_model_versions",
     "list_registered_models",
+    "load_dataset",
     "load_model",
     "load_settings",
     "log_artifact",
@@ -160,6 +177,16 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from shipyard.config import Settings, load_settings
+    from shipyard.data.datasets.entities import DatasetVersion
+    from shipyard.data.fluent import (
+        check_dataset,
+        diff_datasets,
+        get_dataset,
+        ingest_dataset,
+        list_dataset_versions,
+        list_datasets,
+        load_dataset,
+    )
     from shipyard.errors import InvalidArgument, NotFound, ShipyardError
     from shipyard.registry.entities import ModelVersion, RegisteredModel
     from shipyard.registry.fluent import (

@@ -71,7 +71,7 @@ def test_real_run_deletes_only_unreferenced_blobs(
 ) -> None:
     run_file = arts.upload_stream(RUN, "model/model.pkl", [b"weights"])
     arts.copy(RUN, "model", MODEL, "")
-    data_file = arts.upload_stream(dataset_owner("sales", 2), "part-0.parquet", [b"rows"])
+    data_file = arts.upload_stream(dataset_owner("sales", "ab12cd"), "part-0.parquet", [b"rows"])
     orphans = [arts.blobs.put_stream([f"orphan {i}".encode()]) for i in range(3)]
     young, _ = arts.blobs.put_stream([b"young orphan"])
     for digest, _ in [*arts.blobs.iter_digests()]:

@@ -134,7 +134,11 @@ def test_unexpected_errors_are_500_and_logged(
     real = connect_local(store_settings(tmp_path / "s"))
     assert isinstance(real.tracking, SqlTracking)
     broken = Services(
-        real.settings, _FailingTracking(real.tracking.db), real.registry, real.artifacts
+        real.settings,
+        _FailingTracking(real.tracking.db),
+        real.registry,
+        real.artifacts,
+        real.datasets,
     )
     with (
         caplog.at_level(logging.ERROR, logger="shipyard.server"),

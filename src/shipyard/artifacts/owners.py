@@ -17,6 +17,6 @@ def model_owner(name: str, version: int) -> str:
     return f"model:{name}/{version}"
 
 
-def dataset_owner(name: str, version: int) -> str:
-    """Owner key of a dataset snapshot's files."""
+def dataset_owner(name: str, version: str) -> str:
+    """Owner key of a dataset snapshot's files (``version`` is the snapshot's SHA-256)."""
     return f"dataset:{name}@{version}"

@@ -14,18 +14,20 @@ from shipyard.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from shipyard.artifacts.service import ArtifactService
+    from shipyard.data.datasets.service import DatasetCatalog
     from shipyard.registry.service import RegistryService
     from shipyard.tracking.service import TrackingService
 
 
 @dataclass(frozen=True)
 class Services:
-    """The tracking, registry and artifact services behind one configuration."""
+    """The tracking, registry, artifact and dataset services behind one configuration."""
 
     settings: Settings
     tracking: TrackingService
     registry: RegistryService
     artifacts: ArtifactService
+    datasets: DatasetCatalog
 
     def close(self) -> None:
         closer = getattr(self.tracking, "close", None)
@@ -47,6 +49,7 @@ def connect_local(settings: Settings) -> Services:
     """SQL services on the metadata database and the blob store named by ``settings``."""
     from shipyard.artifacts.blobs import BlobStore
     from shipyard.artifacts.catalog import SqlArtifacts
+    from shipyard.data.datasets.sql import SqlDatasetCatalog
     from shipyard.registry.sql import SqlRegistry
     from shipyard.store import Database
     from shipyard.tracking.sql import SqlTracking
@@ -58,6 +61,7 @@ def connect_local(settings: Settings) -> Services:
         tracking=SqlTracking(db, stale_after_s=settings.stale_after_s),
         registry=SqlRegistry(db),
         artifacts=SqlArtifacts(db, blobs),
+        datasets=SqlDatasetCatalog(db),
     )
 
 

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from shipyard.artifacts.entities import ArtifactInfo
+from shipyard.data.datasets.entities import Dataset, DatasetVersion
 from shipyard.registry.entities import AliasEvent, ModelVersion, RegisteredModel
 from shipyard.tracking.entities import (
     DatasetInput,
@@ -382,6 +383,96 @@ class AliasEventOut(_Model):
 
 class AliasHistory(_Model):
     events: list[AliasEventOut]
+
+
+# --- datasets -----------------------------------------------------------------------------------
+
+
+class DatasetVersionOut(_Model):
+    name: str
+    version: str
+    seq: int
+    num_rows: int
+    num_bytes: int
+    schema_: dict[str, str] = Field(alias="schema")
+    profile: dict[str, Any]
+    source: dict[str, Any]
+    created_at: int
+    user: str
+    watermark: Any = None
+    parent: str | None = None
+    description: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    model_config = ConfigDict(from_attributes=True, extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def from_entity(cls, version: DatasetVersion) -> Self:
+        fields = {f: getattr(version, f) for f in DatasetVersion.__dataclass_fields__}
+        return cls.model_validate(fields)
+
+    def to_entity(self) -> DatasetVersion:
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        fields["schema"] = fields.pop("schema_")
+        return DatasetVersion(**fields)
+
+
+class DatasetVersionList(_Model):
+    versions: list[DatasetVersionOut]
+
+
+class DatasetVersionCreate(_Request):
+    version: Any
+    num_rows: Any
+    num_bytes: Any
+    schema_: dict[str, Any] = Field(alias="schema")
+    profile: dict[str, Any]
+    source: dict[str, Any]
+    watermark: Any = None
+    parent: Any = None
+    description: Any = ""
+    tags: dict[str, Any] | None = None
+
+
+class DatasetVersionCreated(_Model):
+    version: DatasetVersionOut
+    created: bool
+
+
+class DatasetOut(_Model):
+    name: str
+    description: str
+    created_at: int
+    updated_at: int
+    num_versions: int
+    latest: DatasetVersionOut | None = None
+
+    @classmethod
+    def from_entity(cls, dataset: Dataset) -> Self:
+        latest = None if dataset.latest is None else DatasetVersionOut.from_entity(dataset.latest)
+        return cls(
+            name=dataset.name,
+            description=dataset.description,
+            created_at=dataset.created_at,
+            updated_at=dataset.updated_at,
+            num_versions=dataset.num_versions,
+            latest=latest,
+        )
+
+    def to_entity(self) -> Dataset:
+        latest = None if self.latest is None else self.latest.to_entity()
+        return Dataset(
+            self.name,
+            self.description,
+            self.created_at,
+            self.updated_at,
+            self.num_versions,
+            latest,
+        )
+
+
+class DatasetList(_Model):
+    datasets: list[DatasetOut]
 
 
 # --- health -------------------------------------------------------------------------------------

@@ -218,6 +218,40 @@ alias_events = Table(
     Index("ix_alias_events_name_alias_at", "name", "alias", "at"),
 )
 
+# --- datasets (migration 0003) ---------------------------------------------------------------
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("name", String(NAME_MAX), primary_key=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# An immutable snapshot: ``version`` is the SHA-256 of its Parquet file (artifact owner
+# "dataset:<name>@<version>", path "data.parquet"); ``seq`` numbers a dataset's versions 1, 2, …
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("name", String(NAME_MAX), ForeignKey("datasets.name"), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("num_rows", BigInteger, nullable=False),
+    Column("num_bytes", BigInteger, nullable=False),
+    Column("schema_json", Text, nullable=False),
+    Column("profile_json", Text, nullable=False),
+    Column("source_json", Text, nullable=False),
+    Column("watermark_json", Text, nullable=True),
+    Column("parent", String(64), nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("tags_json", Text, nullable=False),
+    Column("user", String(NAME_MAX), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("name", "version"),
+    Index("ix_dataset_versions_name_seq", "name", "seq", unique=True),
+)
+
 __all__ = [
     "KEY_MAX",
     "NAME_MAX",
@@ -225,6 +259,8 @@ __all__ = [
     "TAG_VALUE_MAX",
     "alias_events",
     "artifacts",
+    "dataset_versions",
+    "datasets",
     "experiment_tags",
     "experiments",
     "latest_metrics",

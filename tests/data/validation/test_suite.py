@@ -52,3 +52,13 @@ def test_duplicate_names_refused() -> None:
         Suite("s", (rule, rule))
     with pytest.raises(InvalidArgument, match="severity"):
         Regex(name="r", column="c", pattern="a", severity="fatal")
+
+
+def test_rules_without_a_name_are_named_after_column_and_type() -> None:
+    suite = Suite.from_yaml(
+        "name: s\nrules:\n  - {type: not_null, column: age}\n  - {type: row_count, min: 1}\n"
+    )
+    assert [r.name for r in suite.rules] == ["age_not_null", "row_count"]
+    with pytest.raises(InvalidArgument, match="age_not_null"):
+        twice = "  - {type: not_null, column: age}\n" * 2
+        Suite.from_yaml("name: s\nrules:\n" + twice)

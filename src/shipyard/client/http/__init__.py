@@ -1,7 +1,7 @@
 """HTTP clients of a Shipyard team server, implementing the service Protocols.
 
-``connect_http(settings)`` returns :class:`~shipyard.client.Services` whose tracking, registry
-and artifact services send every call to ``settings.tracking_uri`` over one keep-alive
+``connect_http(settings)`` returns :class:`~shipyard.client.Services` whose tracking, registry,
+artifact and dataset services send every call to ``settings.tracking_uri`` over one keep-alive
 ``httpx.Client``; a program behaves the same as with a local store:
 
 * an error the server answers with (``{"error": {"code": …, "message": …}}``) is raised again
@@ -24,6 +24,7 @@ from __future__ import annotations
 from shipyard.client import Services
 from shipyard.client.http._transport import HttpTransport
 from shipyard.client.http.artifacts import HttpArtifacts
+from shipyard.client.http.datasets import HttpDatasetCatalog
 from shipyard.client.http.registry import HttpRegistry
 from shipyard.client.http.tracking import HttpTracking
 from shipyard.config import Settings
@@ -46,7 +47,15 @@ def connect_http(settings: Settings) -> Services:
         tracking=HttpTracking(transport),
         registry=HttpRegistry(transport),
         artifacts=HttpArtifacts(transport),
+        datasets=HttpDatasetCatalog(transport),
     )
 
 
-__all__ = ["HttpArtifacts", "HttpRegistry", "HttpTracking", "HttpTransport", "connect_http"]
+__all__ = [
+    "HttpArtifacts",
+    "HttpDatasetCatalog",
+    "HttpRegistry",
+    "HttpTracking",
+    "HttpTransport",
+    "connect_http",
+]

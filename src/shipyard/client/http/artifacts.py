@@ -183,9 +183,9 @@ def _owner_prefix(owner: str) -> str:
     sep = {"model": "/", "dataset": "@"}.get(kind)
     if sep and sep in rest:
         name, _, version = rest.rpartition(sep)
-        if name and version.isdigit():
+        if name and (version.isdigit() or (kind == "dataset" and version.isalnum())):
             plural = f"{kind}s"
-            return f"{API}/{plural}/{segment(name)}/versions/{int(version)}/artifacts"
+            return f"{API}/{plural}/{segment(name)}/versions/{segment(version)}/artifacts"
     raise InvalidArgument(
         f"artifact owner {owner!r} is not one a server knows: use run:<run_id>, "
         "model:<name>/<version> or dataset:<name>@<version>"

@@ -21,6 +21,9 @@ from shipyard.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from shipyard.config import Settings
+    from shipyard.data.sources.files import FileSource
+    from shipyard.data.sources.http import HttpSource
+    from shipyard.data.sources.sql import SqlSource
 
 KINDS = ("files", "http", "sql")
 
@@ -86,4 +89,23 @@ def sources_from_settings(settings: Settings) -> dict[str, Source]:
     return {str(name): source_from_config(str(name), cfg) for name, cfg in section.items()}
 
 
-__all__ = ["KINDS", "ReadResult", "Source", "source_from_config", "sources_from_settings"]
+def __getattr__(name: str) -> Any:
+    """``FileSource``, ``SqlSource`` and ``HttpSource``, imported on first use."""
+    modules = {"FileSource": "files", "SqlSource": "sql", "HttpSource": "http"}
+    if name in modules:
+        import importlib
+
+        return getattr(importlib.import_module(f"shipyard.data.sources.{modules[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "KINDS",
+    "FileSource",
+    "HttpSource",
+    "ReadResult",
+    "Source",
+    "SqlSource",
+    "source_from_config",
+    "sources_from_settings",
+]

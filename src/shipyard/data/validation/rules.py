@@ -347,7 +347,8 @@ def rule_from_dict(data: Mapping[str, Any]) -> Rule:
     """Build a rule from plain data: ``{"type": "range", "name": ..., "column": ..., ...}``.
 
     ``columns`` is accepted for ``columns_required`` (columns_present; a list means any type)
-    and ``column_list`` (unique); ``column`` for a one-column ``unique``.
+    and ``column_list`` (unique); ``column`` for a one-column ``unique``. Without a ``name``,
+    the rule is named ``<column>_<type>`` (or its type when it has no column).
 
     Raises:
         InvalidArgument: unknown type or field, a missing field, or an invalid value; the
@@ -364,6 +365,9 @@ def rule_from_dict(data: Mapping[str, Any]) -> Rule:
             f"rule {name!r}: unknown rule type {kind!r}; valid types are {sorted(kinds)}"
         )
     cls = kinds[kind]
+    if "name" not in values:
+        column = values.get("column")
+        values["name"] = f"{column}_{kind}" if isinstance(column, str) and column else kind
     values = _normalise(kind, values)
     allowed = [f.name for f in fields(cls)]
     unknown = sorted(set(values) - set(allowed))

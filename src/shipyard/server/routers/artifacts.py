@@ -38,7 +38,7 @@ from shipyard.server.schemas import (
 OWNER_PREFIXES = (
     "/api/v1/runs/{run_id}/artifacts",
     "/api/v1/models/{model_name}/versions/{model_version:int}/artifacts",
-    "/api/v1/datasets/{dataset_name}/versions/{dataset_version:int}/artifacts",
+    "/api/v1/datasets/{dataset_name}/versions/{dataset_version}/artifacts",
 )
 
 
