@@ -9,7 +9,9 @@ a few plain standard-library types load without asking; anything else (a custom 
 function such as ``numpy.clip`` given to a ``FunctionTransformer``, a third-party estimator) must
 be named in ``trusted`` or the load is refused with :class:`~shipyard.errors.UnsafeModelError`.
 Only classes are trusted by library, never functions: a function reference can do anything when
-the model calls it (``numpy.save``), a class is only rebuilt from its stored state.
+the model calls it (``numpy.save``), a class is only rebuilt from its stored state. Shipyard's own
+preprocessing steps (classes defined under ``shipyard.data.preprocess``) are trusted too, so a
+Pipeline with a :class:`~shipyard.data.preprocess.Preprocessor` loads without ``trusted=``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from shipyard.registry.package.manifest import Manifest, read_verified
 FLAVOR = "sklearn"
 MODEL_FILES = {"skops": "model.skops", "pickle": "model.pkl"}
 TRUSTED_LIBRARIES = ("sklearn", "numpy", "scipy", "pandas")
+TRUSTED_SHIPYARD_PREFIX = "shipyard.data.preprocess."
 TRUSTED_STDLIB = frozenset(
     {
         *(f"builtins.{t}" for t in ("bool", "bytes", "complex", "dict", "float", "frozenset")),
@@ -134,6 +137,9 @@ def refused_types(untrusted: Sequence[str], trusted: Sequence[str]) -> list[str]
 def _trusted_by_default(name: str) -> bool:
     if name in TRUSTED_STDLIB:
         return True
+    if name.startswith(TRUSTED_SHIPYARD_PREFIX):
+        obj = _resolve(name)  # only classes defined there, not names they import
+        return isinstance(obj, type) and obj.__module__.startswith(TRUSTED_SHIPYARD_PREFIX)
     if name.split(".", 1)[0] not in TRUSTED_LIBRARIES:
         return False
     return isinstance(_resolve(name), type)
