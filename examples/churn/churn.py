@@ -1,8 +1,15 @@
 """The churn example: the whole life of a model, stage by stage, on the embedded default store.
 
-Stage 1 (tracking and registry): load IBM's telco churn table, train two scikit-learn Pipelines as
-nested runs with params, metrics, a ROC figure and dataset lineage, register the better one as
-``churn``, alias it ``champion``, load it back by ``models:/churn@champion`` and score a batch.
+Stage 1 (data): ingest IBM's telco churn table through a file connector as a content-hashed
+dataset version, validate it with ``suite.yaml`` (the 11 missing ``total_charges`` are reported
+and quarantined; an error-level failure would stop here) and write the HTML/JSON report.
+
+Stage 2 (tracking and registry): train two scikit-learn Pipelines on that exact snapshot (the runs
+record its version as lineage) as nested runs with params, metrics and a ROC figure; each
+Pipeline starts with the preprocessing declared in ``preprocessing.yaml`` (imputation, a derived
+column, outlier clipping, one-hot encoding, scaling), saved inside the model package. Register
+the better one as ``churn``, alias it ``champion``, load it back by ``models:/churn@champion``,
+score a batch, and check that one customer scored alone gets exactly the batch's answer.
 
 Run with ``make demo`` (or ``python examples/churn/churn.py``); ``--sample N`` trains on N rows
 for a quick check (the test suite runs it that way).
@@ -16,55 +23,65 @@ import time
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).with_name("data") / "wa_churn.csv"
+HERE = Path(__file__).parent
+DATA = HERE / "data" / "wa_churn.csv"
+SUITE = HERE / "suite.yaml"
+PREPROCESSING = HERE / "preprocessing.yaml"
 TARGET = "churn"
-NUMERIC = ["tenure", "monthly_charges", "total_charges"]
-BINARY = ["female", "senior_citizen", "partner", "dependents", "phone_service", "paperless_billing"]
-CATEGORICAL = [
-    "multiple_lines",
-    "internet_service",
-    "online_security",
-    "online_backup",
-    "device_protection",
-    "tech_support",
-    "streaming_tv",
-    "streaming_movies",
-    "contract",
-    "payment_method",
-]
 
 
-def load(sample: int | None) -> Any:
-    import pandas as pd
+def data_stage(console: Any, dataset: str, reports: Path) -> Any:
+    """Ingest the CSV through a connector, validate the version; None when an error-rule failed."""
+    from rich.table import Table
 
-    df = pd.read_csv(DATA)
-    if sample:
-        df = df.sample(n=min(sample, len(df)), random_state=7).reset_index(drop=True)
-    return df
+    import shipyard
+    from shipyard.data.sources import FileSource
+    from shipyard.data.validation import write_reports
+
+    ingested = shipyard.ingest_dataset(FileSource("wa_churn", str(DATA)), name=dataset)
+    v = ingested.version
+    state = "new version" if ingested.created else "unchanged, already stored as"
+    console.print(
+        f"ingested {DATA.name} → {state} [bold]{v.ref}[/bold] (#{v.seq}): "
+        f"{v.num_rows:,} rows, {len(v.schema)} columns"
+    )
+    checked = shipyard.check_dataset(v.ref, SUITE)
+    report = checked.report
+    json_path, html_path = write_reports(
+        report,
+        reports / f"{v.name}-{v.short}-{report.suite}",
+        dataset=v.ref,
+        profile=v.table_profile(),
+    )
+    table = Table(title=f"validation of {v.ref} with suite {report.suite!r}")
+    for col in ("rule", "severity", "status", "failed rows", "message"):
+        table.add_column(col)
+    for r in report.results:
+        status = "pass" if r.passed else ("FAIL" if r.severity == "error" else "warn")
+        style = {"pass": "green", "warn": "yellow", "FAIL": "red"}[status]
+        failed = "" if r.passed else f"{r.failed_count:,}"
+        table.add_row(r.name, r.severity, f"[{style}]{status}[/{style}]", failed, r.message)
+    console.print(table)
+    if checked.quarantine is not None:
+        console.print(
+            f"{checked.quarantine.num_rows:,} rows that broke a rule quarantined as "
+            f"[bold]{checked.quarantine.ref}[/bold]"
+        )
+    console.print(f"report: {html_path} (and {json_path.name})")
+    if not report.passed:
+        console.print("[red]an error-level rule failed: training stops here[/red]")
+        return None
+    return v
 
 
 def make_pipeline(kind: str, params: dict[str, Any]) -> Any:
-    from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    prep = ColumnTransformer(
-        [
-            # total_charges is NA for 11 brand-new customers: impute with the median.
-            (
-                "num",
-                Pipeline(
-                    [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
-                ),
-                NUMERIC,
-            ),
-            ("bin", "passthrough", BINARY),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-        ]
-    )
+    from shipyard.data.preprocess import Preprocessor
+
+    prep = Preprocessor.from_yaml(PREPROCESSING)
     model: Any
     if kind == "logreg":
         model = LogisticRegression(max_iter=1000, **params)
@@ -103,51 +120,79 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=None, help="train on N rows only")
     parser.add_argument("--experiment", default="churn")
     parser.add_argument("--model-name", default="churn")
+    parser.add_argument("--dataset", default="churn", help="the dataset's name")
     args = parser.parse_args(argv)
 
     from rich.console import Console
-    from rich.table import Table
-    from sklearn.model_selection import train_test_split
 
     import shipyard
 
     console = Console()
     started = time.perf_counter()
     settings = shipyard.load_settings()
-    console.rule("[bold]Shipyard churn example — stage 1: track, register, load, predict")
     console.print(f"store: {settings.tracking_uri}\nartifacts: {settings.artifact_uri}")
+    console.rule("[bold]Shipyard churn example — stage 1: ingest, validate")
+    version = data_stage(console, args.dataset, settings.home / "reports")
+    if version is None:
+        return 1
 
-    df = load(args.sample)
+    console.rule("[bold]stage 2: train on the snapshot, track, register, load, predict")
+    with shipyard.start_run(experiment=args.experiment, name="churn-training") as parent:
+        # loading inside the run records churn@<version> as the run's input (lineage)
+        df = shipyard.load_dataset(version.ref).to_pandas()
+        if args.sample:
+            df = df.sample(n=min(args.sample, len(df)), random_state=7).reset_index(drop=True)
+            shipyard.log_param("sample_rows", len(df))
+        results, X_test = train_candidates(df)
+        best_auc, best_kind, best_run, _ = max(results)
+        shipyard.set_tags({"best_model": best_kind})
+        shipyard.log_metric("best_test_roc_auc", best_auc)
+    return finish(console, args, parent.run_id, results, best_kind, best_run, X_test, started)
+
+
+def train_candidates(df: Any) -> tuple[list[tuple[float, str, str, dict[str, float]]], Any]:
+    """Train each candidate as a nested run; returns (auc, kind, run id, scores) and X_test."""
+    from sklearn.model_selection import train_test_split
+
+    import shipyard
+
     y = (df.pop(TARGET) == "Yes").astype(int)
     X_train, X_test, y_train, y_test = train_test_split(
         df, y, test_size=0.25, stratify=y, random_state=42
     )
-    console.print(
-        f"data: {len(df):,} customers, {y.mean():.1%} churned, "
-        f"{int(df['total_charges'].isna().sum())} missing total_charges"
-    )
-
     candidates = {
         "logreg": {"C": 1.0},
         "gbm": {"learning_rate": 0.05, "max_iter": 200, "max_leaf_nodes": 15},
     }
     results = []
-    with shipyard.start_run(experiment=args.experiment, name="churn-training") as parent:
-        shipyard.log_input(df.assign(churn=y), name="wa_churn", context="training")
-        for kind, params in candidates.items():
-            with shipyard.start_run(name=kind, nested=True, tags={"model_kind": kind}) as run:
-                shipyard.log_params({"model": kind, "n_train": len(X_train), **params})
-                pipeline = make_pipeline(kind, params).fit(X_train, y_train)
-                scores = evaluate(pipeline, X_test, y_test)
-                shipyard.log_metrics(scores)
-                shipyard.log_figure(roc_figure(pipeline, X_test, y_test, kind), "roc.png")
-                # the signature (types, levels, missing values) comes from all the training rows;
-                # the package keeps the first five as its example
-                shipyard.log_model(pipeline, "model", input_example=X_train)
-                results.append((scores["test_roc_auc"], kind, run.run_id, scores))
-        best_auc, best_kind, best_run, _ = max(results)
-        shipyard.set_tags({"best_model": best_kind})
-        shipyard.log_metric("best_test_roc_auc", best_auc)
+    for kind, params in candidates.items():
+        with shipyard.start_run(name=kind, nested=True, tags={"model_kind": kind}) as run:
+            shipyard.log_params({"model": kind, "n_train": len(X_train), **params})
+            pipeline = make_pipeline(kind, params).fit(X_train, y_train)
+            scores = evaluate(pipeline, X_test, y_test)
+            shipyard.log_metrics(scores)
+            shipyard.log_figure(roc_figure(pipeline, X_test, y_test, kind), "roc.png")
+            # the signature (types, levels, missing values) comes from all the training rows;
+            # the package keeps the first five as its example
+            shipyard.log_model(pipeline, "model", input_example=X_train)
+            results.append((scores["test_roc_auc"], kind, run.run_id, scores))
+    return results, X_test
+
+
+def finish(
+    console: Any,
+    args: Any,
+    parent_run: str,
+    results: list[tuple[float, str, str, dict[str, float]]],
+    best_kind: str,
+    best_run: str,
+    X_test: Any,
+    started: float,
+) -> int:
+    """Register the best candidate, load it back, score a batch and one customer alone."""
+    from rich.table import Table
+
+    import shipyard
 
     mv = shipyard.register_model(
         args.model_name,
@@ -162,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     batch = X_test.copy()
     batch["churn_probability"] = model.predict_proba(X_test)[:, 1]
     at_risk = batch.sort_values("churn_probability", ascending=False)
+    one = X_test[X_test["total_charges"].isna()].head(1)
+    one = one if len(one) else X_test.head(1)
+    alone = float(model.predict_proba(one)[:, 1][0])
+    same = abs(alone - float(batch.loc[one.index[0], "churn_probability"])) < 1e-12
 
     table = Table(title="candidates (nested runs)")
     for col in ("model", "run", "test AUC", "accuracy", "F1"):
@@ -187,11 +236,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     console.print(top)
     console.print(
-        f"scored {len(batch):,} customers; {int((batch['churn_probability'] >= 0.5).sum()):,} "
-        f"above 0.5 · parent run {parent.run_id} · {time.perf_counter() - started:.1f}s"
+        f"one customer scored alone (tenure {int(one['tenure'].iloc[0])}, total_charges "
+        f"{one['total_charges'].iloc[0]}): {alone:.4f} — same as in the batch: {same}"
     )
     console.print(
-        "next: [cyan]shipyard runs list -e churn[/cyan] · "
+        f"scored {len(batch):,} customers; {int((batch['churn_probability'] >= 0.5).sum()):,} "
+        f"above 0.5 · parent run {parent_run} · {time.perf_counter() - started:.1f}s"
+    )
+    console.print(
+        f"next: [cyan]shipyard data show {args.dataset}[/cyan] · "
+        f"[cyan]shipyard runs show {parent_run[:8]}[/cyan] · "
+        "[cyan]shipyard runs list -e churn[/cyan] · "
         f"[cyan]shipyard runs compare {results[0][2]} {results[1][2]}[/cyan] · "
         f"[cyan]shipyard models history {args.model_name}[/cyan]"
     )

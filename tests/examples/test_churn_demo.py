@@ -21,6 +21,14 @@ def test_churn_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert module.main(["--sample", "600"]) == 0
     out = capsys.readouterr().out
     assert "registered churn/1" in out and "batch prediction" in out
+    assert "same as in the batch: True" in " ".join(out.split())  # Rich wraps long lines
+    # data stage: a dataset version, validated, the 11 missing total_charges quarantined
+    version = shipyard.get_dataset("churn")
+    assert version.num_rows == 7043 and version.source["type"] == "files"
+    quarantine = shipyard.get_dataset("churn-quarantine")
+    assert quarantine.num_rows == 11 and quarantine.tags["failed_rules"] == "total_charges_not_null"
+    reports = list((Path(shipyard.load_settings().home) / "reports").glob("churn-*.html"))
+    assert len(reports) == 1 and "://" not in reports[0].read_text()
 
     mv = shipyard.get_model_version("churn@champion")
     assert mv.version == 1 and mv.flavor == "sklearn" and mv.run_id
@@ -28,4 +36,5 @@ def test_churn_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(runs) == 3  # the parent and two nested candidates
     parent = runs[runs["parent_run_id"].isna()].iloc[0]
     assert parent["status"] == "FINISHED" and parent["metrics.best_test_roc_auc"] > 0.6
-    assert shipyard.get_run(parent["run_id"]).inputs[0].name == "wa_churn"
+    [lineage] = shipyard.get_run(parent["run_id"]).inputs
+    assert (lineage.name, lineage.digest, lineage.source) == ("churn", version.version, version.uri)
