@@ -65,6 +65,8 @@ def test_check_writes_reports_quarantines_and_exits_nonzero(tmp_path: Path) -> N
     assert result.exit_code == 1, result.output
     assert "total_charges_not_null" in result.output and "FAIL" in result.output
     assert "11 failing rows quarantined as churn-quarantine@" in result.output
+    assert "failed: total_charges_not_null (not_null): 11 of 7,043" in result.output
+    assert 'e.g. {"churn": ' in result.output and '"total_charges": null' in result.output
     [json_file] = reports.glob("churn-*-strict.json")
     data = json.loads(json_file.read_text())
     assert data["passed"] is False and data["dataset"].startswith("churn@")

@@ -284,8 +284,14 @@ def check(
         q = result.quarantine
         err_console.print(f"{q.num_rows:,} failing rows quarantined as {q.ref}")
     if not report.passed:
-        failed = [r.name for r in report.failed if r.severity == "error"]
-        err_console.print(f"[red]failed:[/red] error-level rules {', '.join(failed)}")
+        for r in report.failed:
+            if r.severity == "error":
+                err_console.print(
+                    f"[red]failed:[/red] {r.name} ({r.type}): {r.failed_count:,} of "
+                    f"{r.total:,} — {r.message}"
+                )
+                for row in r.examples[:3]:
+                    err_console.print(f"    e.g. {json.dumps(row, default=str)}", soft_wrap=True)
         raise typer.Exit(1)
 
 
