@@ -54,11 +54,17 @@ class WorkerFailed(RuntimeError):
 
 @functools.cache
 def python_for(side: str) -> Path:
-    """The interpreter that runs ``side``'s workers (MLflow's venv is created when missing)."""
+    """The interpreter that runs ``side``'s workers.
+
+    ``shipyard``: the project's ``.venv``; ``mlflow`` and any other peer in ``peers.py``: that
+    peer's venv, created when missing.
+    """
     if side == "shipyard":
         override = os.environ.get("BENCH_SHIPYARD_PYTHON")
         return Path(override) if override else ROOT / ".venv" / "bin" / "python"
-    return peers.mlflow_python()
+    if side == "mlflow":
+        return peers.mlflow_python()
+    return peers.peer_python(side)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -490,20 +496,25 @@ class Options:
     quick: bool
 
 
-def parse_options(description: str, argv: Sequence[str] | None = None) -> Options:
-    """Parse ``--samples N`` (default 5), ``--sides shipyard,mlflow`` and ``--quick``."""
+def parse_options(
+    description: str, argv: Sequence[str] | None = None, *, sides: Sequence[str] = SIDES
+) -> Options:
+    """Parse ``--samples N`` (default 5), ``--sides`` (a subset of ``sides``, default all of
+    them: shipyard,mlflow) and ``--quick``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--samples", type=int, default=5, help="measured runs per side (>= 1)")
-    parser.add_argument("--sides", default=",".join(SIDES), help="comma-separated: shipyard,mlflow")
+    parser.add_argument(
+        "--sides", default=",".join(sides), help=f"comma-separated: {','.join(sides)}"
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
     ns = parser.parse_args(argv)
-    sides = tuple(s.strip() for s in ns.sides.split(",") if s.strip())
-    unknown = set(sides) - set(SIDES)
-    if unknown or not sides:
-        parser.error(f"--sides takes a comma-separated subset of {','.join(SIDES)}")
+    chosen = tuple(s.strip() for s in ns.sides.split(",") if s.strip())
+    unknown = set(chosen) - set(sides)
+    if unknown or not chosen:
+        parser.error(f"--sides takes a comma-separated subset of {','.join(sides)}")
     if ns.samples < 1:
         parser.error("--samples must be at least 1")
-    return Options(samples=ns.samples, sides=sides, quick=ns.quick)
+    return Options(samples=ns.samples, sides=chosen, quick=ns.quick)
 
 
 @dataclass
@@ -520,17 +531,30 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def rotated(sides: Sequence[str], i: int) -> tuple[str, ...]:
+    """``sides`` started at position ``i`` (mod its length): the order of sample ``i``."""
+    k = i % len(sides)
+    return (*sides[k:], *sides[:k])
+
+
 def alternate(
-    opts: Options, measure: Callable[[str, int], Json], *, label: str, key: str = "value"
+    opts: Options,
+    measure: Callable[[str, int], Json],
+    *,
+    label: str,
+    key: str = "value",
+    rotate: bool = False,
 ) -> Series:
     """Measure the sides in turn (shipyard, mlflow, shipyard, …) ``opts.samples`` times each.
 
     ``measure(side, i)`` returns a worker result holding ``key``. A side whose measurement
     fails is recorded with its error and skipped from then on; the other side carries on.
+    ``rotate``: sample ``i`` runs the sides in the order ``rotated(opts.sides, i)``, so no side
+    always goes first (useful with more than two sides).
     """
     series = Series({s: [] for s in opts.sides}, {s: [] for s in opts.sides})
     for i in range(opts.samples):
-        for side in opts.sides:
+        for side in rotated(opts.sides, i) if rotate else opts.sides:
             if side in series.errors:
                 continue
             try:
@@ -610,10 +634,11 @@ def summarize(
 
 
 def _version(side: str) -> str | None:
-    code = {
-        "shipyard": "import importlib.metadata as m; print(m.version('shipyard'))",
-        "mlflow": "import mlflow; print(mlflow.__version__)",
-    }[side]
+    if side == "mlflow":
+        code = "import mlflow; print(mlflow.__version__)"
+    else:
+        dist = "shipyard" if side == "shipyard" else peers.known_peers()[side].distributions[0]
+        code = f"import importlib.metadata as m; print(m.version({dist!r}))"
     try:
         out = subprocess.run(
             [str(python_for(side)), "-c", code], capture_output=True, text=True, timeout=120
@@ -659,17 +684,19 @@ def main(
     description: str,
     measure: Callable[[Options], Json],
     workers: Mapping[str, Worker],
+    sides: Sequence[str] = SIDES,
 ) -> None:
     """Entry point of a figure script: a worker when called with ``--worker``, else the figure.
 
     As the figure, prints one JSON object (``figure``, ``cases``, ``environment``, ``ok``) and
-    exits 1 when a case is incomplete or misses its target.
+    exits 1 when a case is incomplete or misses its target. ``sides``: what ``--sides`` may name
+    (peers other than MLflow must be known to ``peers.py``).
     """
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         result = workers[sys.argv[2]](json.loads(sys.argv[3]))
         print(RESULT_MARK + json.dumps(result), flush=True)
         return
-    opts = parse_options(description)
+    opts = parse_options(description, sides=sides)
     started = dt.datetime.now(dt.UTC)
     cases = measure(opts)
     ok = all(case_ok(c) for c in cases.values())

@@ -1,20 +1,33 @@
 """The peer tools the benchmarks compare Shipyard with, each in its own virtualenv.
 
-MLflow is never a dependency of Shipyard: it lives in ``benchmarks/.peers/mlflow`` (gitignored),
-created on first use with ``python3 -m venv`` and ``pip install "mlflow>=3,<4"``. Run this file to
-create it ahead of time and print the interpreter's path::
+No peer is ever a dependency of Shipyard: each lives in ``benchmarks/.peers/<name>`` (gitignored),
+created on first use with ``python3 -m venv`` and ``pip install <its requirements>``:
 
-    python benchmarks/peers.py            # creates benchmarks/.peers/mlflow when missing
+=========  =====================================================  ==============================
+name       requirements                                           used by
+=========  =====================================================  ==============================
+mlflow     ``mlflow>=3,<4``                                       the tracking figures
+pandera    ``pandera[pandas]>=0.35 pandas pyarrow``               ``bench_validation.py``
+gx         ``great_expectations>=1.24 pyarrow``                   ``bench_validation.py``
+=========  =====================================================  ==============================
 
-``BENCH_MLFLOW_PYTHON=/path/to/python`` uses an existing interpreter that has MLflow instead, and
-``BENCH_MLFLOW_SPEC`` changes the requirement that is installed.
+Run this file to create them ahead of time and print each interpreter and its versions::
+
+    python benchmarks/peers.py                 # every peer
+    python benchmarks/peers.py pandera gx      # only these
+
+``BENCH_<NAME>_PYTHON=/path/to/python`` (e.g. ``BENCH_MLFLOW_PYTHON``) uses an existing
+interpreter instead, and ``BENCH_<NAME>_SPEC`` (whitespace-separated requirements) changes what is
+installed into a venv that is being created.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -23,17 +36,100 @@ MLFLOW_VENV = PEERS_DIR / "mlflow"
 MLFLOW_SPEC = "mlflow>=3,<4"
 
 
-def _has_mlflow(python: Path) -> bool:
-    probe = [str(python), "-c", "import mlflow"]
+@dataclass(frozen=True)
+class Peer:
+    """A peer tool: its venv name, what pip installs, the module that proves it is there, and
+    the distributions whose versions a figure records."""
+
+    name: str
+    requirements: tuple[str, ...]
+    module: str
+    distributions: tuple[str, ...]
+
+    @property
+    def venv(self) -> Path:
+        return PEERS_DIR / self.name
+
+
+def known_peers() -> dict[str, Peer]:
+    """Every peer the benchmarks know, by name."""
+    peers = (
+        Peer("mlflow", (MLFLOW_SPEC,), "mlflow", ("mlflow",)),
+        Peer(
+            "pandera",
+            ("pandera[pandas]>=0.35", "pandas", "pyarrow"),
+            "pandera.pandas",
+            ("pandera", "pandas", "pyarrow", "numpy"),
+        ),
+        Peer(
+            "gx",
+            ("great_expectations>=1.24", "pyarrow"),
+            "great_expectations",
+            ("great_expectations", "pandas", "pyarrow", "numpy"),
+        ),
+    )
+    return {p.name: p for p in peers}
+
+
+def _env_key(name: str, what: str) -> str:
+    return f"BENCH_{name.upper()}_{what}"
+
+
+def _imports(python: Path, module: str) -> bool:
+    probe = [str(python), "-c", f"import {module}"]
     return python.is_file() and subprocess.run(probe, capture_output=True).returncode == 0
 
 
-def _create_venv(venv: Path, requirement: str) -> None:
-    print(f"creating {venv} with {requirement} (once; it is gitignored)", file=sys.stderr)
+def create_venv(venv: Path, requirements: tuple[str, ...] | list[str]) -> Path:
+    """Create (or re-create) ``venv`` and pip-install ``requirements`` into it.
+
+    Returns its ``python``. Raises CalledProcessError when venv creation or pip fails.
+    """
+    print(f"creating {venv} with {' '.join(requirements)} (once; gitignored)", file=sys.stderr)
     base = os.environ.get("BENCH_BASE_PYTHON", "python3")
     subprocess.run([base, "-m", "venv", "--clear", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, requirement], check=True, stdout=sys.stderr)
+    subprocess.run([*pip, *requirements], check=True, stdout=sys.stderr)
+    return venv / "bin" / "python"
+
+
+def peer_python(name: str) -> Path:
+    """The interpreter that has peer ``name``, creating ``benchmarks/.peers/<name>`` when missing.
+
+    Raises KeyError for an unknown peer, RuntimeError when ``BENCH_<NAME>_PYTHON`` names an
+    interpreter that cannot import the peer, and CalledProcessError when creating the venv fails.
+    """
+    peer = known_peers()[name]
+    override = os.environ.get(_env_key(name, "PYTHON"))
+    if override:
+        python = Path(override)
+        if not _imports(python, peer.module):
+            raise RuntimeError(
+                f"{_env_key(name, 'PYTHON')}={override} cannot import {peer.module}; unset it to "
+                f"let the benchmarks create {peer.venv}, or point it at a Python that has it."
+            )
+        return python
+    python = peer.venv / "bin" / "python"
+    if not _imports(python, peer.module):
+        spec = os.environ.get(_env_key(name, "SPEC"))
+        create_venv(peer.venv, spec.split() if spec else peer.requirements)
+    return python
+
+
+def peer_versions(name: str, python: Path | None = None) -> dict[str, str | None]:
+    """The installed versions of peer ``name``'s distributions (None for one that is missing)."""
+    peer = known_peers()[name]
+    code = (
+        "import importlib.metadata as m, json, sys\n"
+        "def v(d):\n"
+        "    try: return m.version(d)\n"
+        "    except m.PackageNotFoundError: return None\n"
+        "print(json.dumps({d: v(d) for d in sys.argv[1:]}))"
+    )
+    cmd = [str(python or peer_python(name)), "-c", code, *peer.distributions]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    versions: dict[str, str | None] = json.loads(out.stdout)
+    return versions
 
 
 def mlflow_python() -> Path:
@@ -42,19 +138,7 @@ def mlflow_python() -> Path:
     Returns the path of its ``python``. Raises RuntimeError when ``BENCH_MLFLOW_PYTHON`` names an
     interpreter without MLflow, and CalledProcessError when creating the venv fails.
     """
-    override = os.environ.get("BENCH_MLFLOW_PYTHON")
-    if override:
-        python = Path(override)
-        if not _has_mlflow(python):
-            raise RuntimeError(
-                f"BENCH_MLFLOW_PYTHON={override} cannot import mlflow; unset it to let the "
-                f"benchmarks create {MLFLOW_VENV}, or point it at a Python that has MLflow 3."
-            )
-        return python
-    python = MLFLOW_VENV / "bin" / "python"
-    if not _has_mlflow(python):
-        _create_venv(MLFLOW_VENV, os.environ.get("BENCH_MLFLOW_SPEC", MLFLOW_SPEC))
-    return python
+    return peer_python("mlflow")
 
 
 def mlflow_version(python: Path) -> str:
@@ -65,5 +149,6 @@ def mlflow_version(python: Path) -> str:
 
 
 if __name__ == "__main__":
-    found = mlflow_python()
-    print(f"{found}  (mlflow {mlflow_version(found)})")
+    for wanted in sys.argv[1:] or list(known_peers()):
+        found = peer_python(wanted)
+        print(f"{wanted}: {found}  {peer_versions(wanted, found)}")

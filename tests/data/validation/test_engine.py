@@ -64,8 +64,9 @@ def test_row_rules_count_failures_and_give_examples() -> None:
     assert report.result("uq").examples[0]["id"] == 2
     assert report.result("sq").examples[0]["total"] == 10.0
     assert report.result("av").examples[0]["plan"] == "z"
-    # ONE aggregate query for every count, then one small query per failed rule for examples
-    assert report.queries == 1 + 6
+    # ONE aggregate query for every count but unique's; a unique rule groups its keys once
+    # (into a temp table, then sums it); one small query per failed rule for examples
+    assert report.queries == 1 + 2 + 6
 
 
 def test_examples_limit() -> None:
@@ -78,7 +79,7 @@ def test_examples_limit() -> None:
     assert no_examples.result("rg").examples == () and no_examples.queries == 1
 
 
-def test_passing_suite_sends_exactly_one_query() -> None:
+def test_passing_suite_sends_one_aggregate_query_and_one_group_by_per_unique() -> None:
     report = _run(
         Range(name="rg", column="monthly", min=0, max=100, max_inclusive=False),
         NotNull(name="nn", column="age", max_null_fraction=0.2),
@@ -88,7 +89,7 @@ def test_passing_suite_sends_exactly_one_query() -> None:
         now=datetime(2026, 1, 5, 12, tzinfo=UTC),
     )
     assert report.passed, report.to_dict()
-    assert report.queries == 1
+    assert report.queries == 1 + 2
     assert all(r.examples == () for r in report.results)
 
 
