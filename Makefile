@@ -17,9 +17,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-## make demo: install, then run the churn example end to end on the embedded default store
+## make demo: install, then run the examples end to end on the embedded default store
 demo: install
 	$(BIN)/python examples/churn/churn.py
+	$(BIN)/python examples/repeat_buyers/repeat_buyers.py
 
 ## make test: install, start services, lint, type-check and run every test (slow ones too)
 test: install services lint typecheck
@@ -40,7 +41,7 @@ format: install
 typecheck: install
 	$(BIN)/mypy src/
 
-## make services: start PostgreSQL when it is down (tests fail loudly if it still is)
+## make services: start PostgreSQL and Redis when they are down (tests fail loudly if still down)
 services:
 	@bash scripts/services.sh
 

@@ -77,6 +77,15 @@ _EXPORTS: dict[str, str] = {
     "diff_datasets": "shipyard.data.fluent",
     "check_dataset": "shipyard.data.fluent",
     "DatasetVersion": "shipyard.data.datasets.entities",
+    # feature store
+    "apply_features": "shipyard.features.fluent",
+    "list_feature_definitions": "shipyard.features.fluent",
+    "get_historical_features": "shipyard.features.fluent",
+    "get_features_as_of": "shipyard.features.fluent",
+    "materialize_features": "shipyard.features.fluent",
+    "push_features": "shipyard.features.fluent",
+    "get_online_features": "shipyard.features.fluent",
+    "feature_skew": "shipyard.features.fluent",
     # entities and errors
     "Run": "shipyard.tracking.entities",
     "RunStatus": "shipyard.tracking.entities",
@@ -107,6 +116,7 @@ __all__ = [
     "__version__",
     "active_run",
     "alias_history",
+    "apply_features",
     "autolog",
     "check_dataset",
     "configure",
@@ -119,11 +129,15 @@ __all__ = [
     "download_artifacts",
     "download_model",
     "end_run",
+    "feature_skew",
     "flush",
     "get_dataset",
     "get_experiment",
+    "get_features_as_of",
+    "get_historical_features",
     "get_metric_history",
     "get_model_version",
+    "get_online_features",
     "get_registered_model",
     "get_run",
     "ingest_dataset",
@@ -131,6 +145,7 @@ __all__ = [
     "list_dataset_versions",
     "list_datasets",
     "list_experiments",
+    "list_feature_definitions",
     "list_model_versions",
     "list_registered_models",
     "load_dataset",
@@ -147,6 +162,8 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "materialize_features",
+    "push_features",
     "register_model",
     "rename_experiment",
     "restore_experiment",
@@ -188,6 +205,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_dataset,
     )
     from shipyard.errors import InvalidArgument, NotFound, ShipyardError
+    from shipyard.features.fluent import (
+        apply_features,
+        feature_skew,
+        get_features_as_of,
+        get_historical_features,
+        get_online_features,
+        list_feature_definitions,
+        materialize_features,
+        push_features,
+    )
     from shipyard.registry.entities import ModelVersion, RegisteredModel
     from shipyard.registry.fluent import (
         alias_history,

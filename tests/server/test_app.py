@@ -139,6 +139,7 @@ def test_unexpected_errors_are_500_and_logged(
         real.registry,
         real.artifacts,
         real.datasets,
+        real.features,
     )
     with (
         caplog.at_level(logging.ERROR, logger="shipyard.server"),

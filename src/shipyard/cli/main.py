@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from shipyard import __version__
-from shipyard.cli import artifacts, data, db, experiments, models, runs, system
+from shipyard.cli import artifacts, data, db, experiments, features, models, runs, system
 
 app = typer.Typer(
     name="shipyard",
@@ -19,6 +19,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(models.app, name="models")
 app.add_typer(data.app, name="data")
+app.add_typer(features.app, name="features")
 app.add_typer(db.app, name="db")
 system.register(app)
 

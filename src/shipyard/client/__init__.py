@@ -15,19 +15,21 @@ from shipyard.config import Settings, load_settings
 if TYPE_CHECKING:
     from shipyard.artifacts.service import ArtifactService
     from shipyard.data.datasets.service import DatasetCatalog
+    from shipyard.features.catalog import FeatureCatalog
     from shipyard.registry.service import RegistryService
     from shipyard.tracking.service import TrackingService
 
 
 @dataclass(frozen=True)
 class Services:
-    """The tracking, registry, artifact and dataset services behind one configuration."""
+    """The tracking, registry, artifact, dataset and feature services behind one configuration."""
 
     settings: Settings
     tracking: TrackingService
     registry: RegistryService
     artifacts: ArtifactService
     datasets: DatasetCatalog
+    features: FeatureCatalog
 
     def close(self) -> None:
         closer = getattr(self.tracking, "close", None)
@@ -50,6 +52,7 @@ def connect_local(settings: Settings) -> Services:
     from shipyard.artifacts.blobs import BlobStore
     from shipyard.artifacts.catalog import SqlArtifacts
     from shipyard.data.datasets.sql import SqlDatasetCatalog
+    from shipyard.features.sql import SqlFeatureCatalog
     from shipyard.registry.sql import SqlRegistry
     from shipyard.store import Database
     from shipyard.tracking.sql import SqlTracking
@@ -62,6 +65,7 @@ def connect_local(settings: Settings) -> Services:
         registry=SqlRegistry(db),
         artifacts=SqlArtifacts(db, blobs),
         datasets=SqlDatasetCatalog(db),
+        features=SqlFeatureCatalog(db),
     )
 
 

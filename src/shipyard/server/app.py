@@ -20,7 +20,15 @@ from shipyard.server import metrics
 from shipyard.server.errors import install_error_handlers
 from shipyard.server.identity import UserMiddleware
 from shipyard.server.limits import MAX_JSON_BYTES, BodyLimitMiddleware
-from shipyard.server.routers import artifacts, datasets, experiments, health, models, runs
+from shipyard.server.routers import (
+    artifacts,
+    datasets,
+    experiments,
+    features,
+    health,
+    models,
+    runs,
+)
 from shipyard.server.schemas import ErrorOut
 
 API_VERSION = "v1"
@@ -37,7 +45,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         services = connect_local(check_server_settings(settings or load_settings()))
     app = FastAPI(
         title="Shipyard",
-        summary="Experiments, runs, artifacts, the model registry and datasets of a Shipyard team.",
+        summary="Experiments, runs, artifacts, models, datasets and features of a Shipyard team.",
         version=API_VERSION,
         lifespan=_lifespan,
         responses={
@@ -49,7 +57,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.state.services = services
     app.state.owns_services = owned
     app.state.metrics = metrics.ServerMetrics()
-    for module in (health, experiments, runs, artifacts, models, datasets, metrics):
+    for module in (health, experiments, runs, artifacts, models, datasets, features, metrics):
         app.include_router(module.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=MAX_JSON_BYTES)
@@ -61,6 +69,9 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
+    from shipyard.features.fluent import close_feature_store
+
+    close_feature_store(app.state.services)
     if app.state.owns_services:
         app.state.services.close()
 

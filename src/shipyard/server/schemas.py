@@ -13,12 +13,14 @@ same as with a local store.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from shipyard.artifacts.entities import ArtifactInfo
 from shipyard.data.datasets.entities import Dataset, DatasetVersion
+from shipyard.features.catalog import StoredDefinition
 from shipyard.registry.entities import AliasEvent, ModelVersion, RegisteredModel
 from shipyard.tracking.entities import (
     DatasetInput,
@@ -473,6 +475,110 @@ class DatasetOut(_Model):
 
 class DatasetList(_Model):
     datasets: list[DatasetOut]
+
+
+# --- features -----------------------------------------------------------------------------------
+
+
+class DefinitionOut(_Model):
+    kind: str
+    name: str
+    version: int
+    spec: dict[str, Any]
+    spec_hash: str
+    user: str
+    created_at: int
+
+    @classmethod
+    def from_entity(cls, stored: StoredDefinition) -> Self:
+        return cls.model_validate(stored)
+
+    def to_entity(self) -> StoredDefinition:
+        return StoredDefinition(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
+class DefinitionList(_Model):
+    definitions: list[DefinitionOut]
+
+
+class DefinitionIn(_Request):
+    kind: Any
+    name: Any
+    spec: dict[str, Any]
+    spec_hash: Any
+
+
+class DefinitionsApply(_Request):
+    definitions: list[DefinitionIn]
+
+
+class AppliedOut(_Model):
+    kind: str
+    name: str
+    version: int
+    status: str
+
+
+class AppliedList(_Model):
+    applied: list[AppliedOut]
+
+
+class MaterializationIO(_Model):
+    view: str
+    watermark_us: int | None
+    rows: int
+    online_store: str
+    updated_at: int = 0
+
+
+class MaterializationSet(_Request):
+    watermark_us: int | None
+    rows: int
+    online_store: str
+
+
+class OnlineRequest(_Request):
+    entities: list[dict[str, Any]]
+    features: list[str] | None = None
+    service: str | None = None
+    full_feature_names: bool = False
+    now: datetime | None = None
+
+
+class OnlineResponse(_Model):
+    rows: list[dict[str, Any]]
+
+
+class PushRequest(_Request):
+    view: str
+    rows: list[dict[str, Any]]
+
+
+class PushResponse(_Model):
+    rows: int
+
+
+class MismatchOut(_Model):
+    key: dict[str, Any]
+    feature: str
+    offline: Any
+    online: Any
+    reason: str
+
+
+class SkewOut(_Model):
+    view: str
+    checked: int
+    mismatches: list[MismatchOut]
+
+
+class MaterializeRequest(_Request):
+    views: list[str] | None = None
+    incremental: bool = False
+
+
+class MaterializeOut(_Model):
+    results: list[MaterializationIO]
 
 
 # --- health -------------------------------------------------------------------------------------

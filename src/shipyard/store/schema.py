@@ -252,6 +252,33 @@ dataset_versions = Table(
     Index("ix_dataset_versions_name_seq", "name", "seq", unique=True),
 )
 
+# --- feature store (migration 0004) ---------------------------------------------------------
+
+# Every applied version of an entity, feature view or feature service, never updated.
+feature_definitions = Table(
+    "feature_definitions",
+    metadata,
+    Column("kind", String(16), nullable=False),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("spec_hash", String(64), nullable=False),
+    Column("user", String(NAME_MAX), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("kind", "name", "version"),
+)
+
+# How far each view has been materialized to the online store (event time, microseconds).
+feature_materializations = Table(
+    "feature_materializations",
+    metadata,
+    Column("view", String(NAME_MAX), primary_key=True),
+    Column("watermark_us", BigInteger, nullable=True),
+    Column("rows", BigInteger, nullable=False),
+    Column("online_store", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
 __all__ = [
     "KEY_MAX",
     "NAME_MAX",
@@ -263,6 +290,8 @@ __all__ = [
     "datasets",
     "experiment_tags",
     "experiments",
+    "feature_definitions",
+    "feature_materializations",
     "latest_metrics",
     "metadata",
     "metrics",

@@ -25,6 +25,7 @@ from shipyard.client import Services
 from shipyard.client.http._transport import HttpTransport
 from shipyard.client.http.artifacts import HttpArtifacts
 from shipyard.client.http.datasets import HttpDatasetCatalog
+from shipyard.client.http.features import HttpFeatureCatalog
 from shipyard.client.http.registry import HttpRegistry
 from shipyard.client.http.tracking import HttpTracking
 from shipyard.config import Settings
@@ -48,12 +49,14 @@ def connect_http(settings: Settings) -> Services:
         registry=HttpRegistry(transport),
         artifacts=HttpArtifacts(transport),
         datasets=HttpDatasetCatalog(transport),
+        features=HttpFeatureCatalog(transport),
     )
 
 
 __all__ = [
     "HttpArtifacts",
     "HttpDatasetCatalog",
+    "HttpFeatureCatalog",
     "HttpRegistry",
     "HttpTracking",
     "HttpTransport",

@@ -1,0 +1,1 @@
+"""Feature store: entities, feature views, offline point-in-time joins and online lookups."""
