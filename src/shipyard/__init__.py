@@ -77,6 +77,9 @@ _EXPORTS: dict[str, str] = {
     "diff_datasets": "shipyard.data.fluent",
     "check_dataset": "shipyard.data.fluent",
     "DatasetVersion": "shipyard.data.datasets.entities",
+    # deployments
+    "deploy": "shipyard.serving.fluent",
+    "list_deployments": "shipyard.serving.fluent",
     # feature store
     "apply_features": "shipyard.features.fluent",
     "list_feature_definitions": "shipyard.features.fluent",
@@ -125,6 +128,7 @@ __all__ = [
     "delete_experiment",
     "delete_model_version",
     "delete_run",
+    "deploy",
     "diff_datasets",
     "download_artifacts",
     "download_model",
@@ -144,6 +148,7 @@ __all__ = [
     "list_artifacts",
     "list_dataset_versions",
     "list_datasets",
+    "list_deployments",
     "list_experiments",
     "list_feature_definitions",
     "list_model_versions",
@@ -234,6 +239,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         update_registered_model,
     )
     from shipyard.registry.package import PythonModel
+    from shipyard.serving.fluent import deploy, list_deployments
     from shipyard.tracking.autolog import autolog
     from shipyard.tracking.entities import DatasetInput, Experiment, Metric, Run, RunStatus
     from shipyard.tracking.fluent import (

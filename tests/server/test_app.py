@@ -140,6 +140,7 @@ def test_unexpected_errors_are_500_and_logged(
         real.artifacts,
         real.datasets,
         real.features,
+        real.deployments,
     )
     with (
         caplog.at_level(logging.ERROR, logger="shipyard.server"),

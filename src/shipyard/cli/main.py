@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from shipyard import __version__
-from shipyard.cli import artifacts, data, db, experiments, features, models, runs, system
+from shipyard.cli import (
+    artifacts,
+    data,
+    db,
+    deployments,
+    experiments,
+    features,
+    models,
+    runs,
+    system,
+)
 
 app = typer.Typer(
     name="shipyard",
@@ -22,6 +32,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.add_typer(db.app, name="db")
 system.register(app)
+deployments.register(app)
 
 
 def _version(value: bool) -> None:

@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from shipyard.data.datasets.service import DatasetCatalog
     from shipyard.features.catalog import FeatureCatalog
     from shipyard.registry.service import RegistryService
+    from shipyard.serving.deployments.service import DeploymentService
     from shipyard.tracking.service import TrackingService
 
 
 @dataclass(frozen=True)
 class Services:
-    """The tracking, registry, artifact, dataset and feature services behind one configuration."""
+    """Every service (tracking, registry, artifacts, datasets, features, deployments) of one
+    configuration."""
 
     settings: Settings
     tracking: TrackingService
@@ -30,6 +32,7 @@ class Services:
     artifacts: ArtifactService
     datasets: DatasetCatalog
     features: FeatureCatalog
+    deployments: DeploymentService
 
     def close(self) -> None:
         closer = getattr(self.tracking, "close", None)
@@ -54,6 +57,7 @@ def connect_local(settings: Settings) -> Services:
     from shipyard.data.datasets.sql import SqlDatasetCatalog
     from shipyard.features.sql import SqlFeatureCatalog
     from shipyard.registry.sql import SqlRegistry
+    from shipyard.serving.deployments.sql import SqlDeployments
     from shipyard.store import Database
     from shipyard.tracking.sql import SqlTracking
 
@@ -66,6 +70,7 @@ def connect_local(settings: Settings) -> Services:
         artifacts=SqlArtifacts(db, blobs),
         datasets=SqlDatasetCatalog(db),
         features=SqlFeatureCatalog(db),
+        deployments=SqlDeployments(db),
     )
 
 

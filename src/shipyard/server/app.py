@@ -23,6 +23,7 @@ from shipyard.server.limits import MAX_JSON_BYTES, BodyLimitMiddleware
 from shipyard.server.routers import (
     artifacts,
     datasets,
+    deployments,
     experiments,
     features,
     health,
@@ -57,7 +58,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.state.services = services
     app.state.owns_services = owned
     app.state.metrics = metrics.ServerMetrics()
-    for module in (health, experiments, runs, artifacts, models, datasets, features, metrics):
+    routers = (health, experiments, runs, artifacts, models, datasets, features, deployments)
+    for module in (*routers, metrics):
         app.include_router(module.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=MAX_JSON_BYTES)

@@ -22,6 +22,7 @@ from shipyard.artifacts.entities import ArtifactInfo
 from shipyard.data.datasets.entities import Dataset, DatasetVersion
 from shipyard.features.catalog import StoredDefinition
 from shipyard.registry.entities import AliasEvent, ModelVersion, RegisteredModel
+from shipyard.serving.deployments.entities import Deployment, Policy
 from shipyard.tracking.entities import (
     DatasetInput,
     Experiment,
@@ -579,6 +580,56 @@ class MaterializeRequest(_Request):
 
 class MaterializeOut(_Model):
     results: list[MaterializationIO]
+
+
+# --- deployments --------------------------------------------------------------------------------
+
+
+class PolicyIO(_Model):
+    kind: str = "single"
+    challenger: str | None = None
+    share: float = 0.0
+    key: str | None = None
+
+
+class DeploymentOut(_Model):
+    id: int
+    name: str
+    model: str
+    version: int
+    ref: str
+    policy: PolicyIO
+    target: str
+    endpoint: str
+    user: str
+    created_at: int
+    feature_service: str | None = None
+    note: str = ""
+
+    @classmethod
+    def from_entity(cls, d: Deployment) -> Self:
+        fields = {f: getattr(d, f) for f in cls.model_fields if f != "policy"}
+        return cls(policy=PolicyIO(**d.policy.to_dict()), **fields)
+
+    def to_entity(self) -> Deployment:
+        fields = {f: getattr(self, f) for f in type(self).model_fields if f != "policy"}
+        return Deployment(policy=Policy.from_dict(self.policy.model_dump()), **fields)
+
+
+class DeploymentList(_Model):
+    deployments: list[DeploymentOut]
+
+
+class DeploymentCreate(_Request):
+    name: Any
+    model: Any
+    version: Any
+    ref: Any
+    policy: dict[str, Any] = Field(default_factory=dict)
+    target: Any = "local"
+    endpoint: Any = ""
+    feature_service: Any = None
+    note: Any = ""
 
 
 # --- health -------------------------------------------------------------------------------------

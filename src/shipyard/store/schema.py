@@ -279,6 +279,28 @@ feature_materializations = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+# --- deployments (migration 0005) -----------------------------------------------------------
+
+# Every deployment of a model version (who, when, which traffic policy), never updated.
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("model", String(NAME_MAX), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("ref", String(NAME_MAX), nullable=False),
+    Column("policy_json", Text, nullable=False),
+    Column("target", String(32), nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("feature_service", String(NAME_MAX), nullable=True),
+    Column("note", Text, nullable=False),
+    Column("user", String(NAME_MAX), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_deployments_name_created_at", "name", "created_at"),
+    Index("ix_deployments_model_version", "model", "version"),
+)
+
 __all__ = [
     "KEY_MAX",
     "NAME_MAX",
@@ -288,6 +310,7 @@ __all__ = [
     "artifacts",
     "dataset_versions",
     "datasets",
+    "deployments",
     "experiment_tags",
     "experiments",
     "feature_definitions",

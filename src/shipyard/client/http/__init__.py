@@ -25,6 +25,7 @@ from shipyard.client import Services
 from shipyard.client.http._transport import HttpTransport
 from shipyard.client.http.artifacts import HttpArtifacts
 from shipyard.client.http.datasets import HttpDatasetCatalog
+from shipyard.client.http.deployments import HttpDeployments
 from shipyard.client.http.features import HttpFeatureCatalog
 from shipyard.client.http.registry import HttpRegistry
 from shipyard.client.http.tracking import HttpTracking
@@ -50,12 +51,14 @@ def connect_http(settings: Settings) -> Services:
         artifacts=HttpArtifacts(transport),
         datasets=HttpDatasetCatalog(transport),
         features=HttpFeatureCatalog(transport),
+        deployments=HttpDeployments(transport),
     )
 
 
 __all__ = [
     "HttpArtifacts",
     "HttpDatasetCatalog",
+    "HttpDeployments",
     "HttpFeatureCatalog",
     "HttpRegistry",
     "HttpTracking",
