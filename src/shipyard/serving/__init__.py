@@ -1,0 +1,1 @@
+"""Serving: the model server, micro-batching, routing, batch prediction, the prediction log."""
