@@ -6,6 +6,7 @@ an error.
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from collections.abc import Callable, Mapping
@@ -343,7 +344,14 @@ def _to_other(spec: ColumnSpec, s: pd.Series) -> pd.Series:
 
 
 def _astype(s: pd.Series, dtype: str) -> pd.Series:
-    return s.astype(ptypes.pandas_dtype(dtype))
+    target = _pandas_dtype(dtype)
+    return s if s.dtype == target else s.astype(target)
+
+
+@functools.lru_cache(maxsize=64)
+def _pandas_dtype(dtype: str) -> Any:
+    """The pandas dtype named ``dtype``, resolved once (resolving costs more than the cast)."""
+    return ptypes.pandas_dtype(dtype)
 
 
 _COERCERS: dict[str, Callable[[ColumnSpec, pd.Series], pd.Series]] = {
