@@ -11,6 +11,11 @@ column, outlier clipping, one-hot encoding, scaling), saved inside the model pac
 the better one as ``churn``, alias it ``champion``, load it back by ``models:/churn@champion``,
 score a batch, and check that one customer scored alone gets exactly the batch's answer.
 
+Stage 3 (serving): serve ``churn@champion`` with the model server (micro-batching, signature
+validation, prediction log), record the deployment, send it single and concurrent requests and
+a bad one (a 422 naming the field), show the batch sizes from ``/metrics``, and score the whole
+table with batch prediction (Parquet in, Parquet out, a prediction id per row).
+
 Run with ``make demo`` (or ``python examples/churn/churn.py``); ``--sample N`` trains on N rows
 for a quick check (the test suite runs it that way).
 """
@@ -147,7 +152,63 @@ def main(argv: list[str] | None = None) -> int:
         best_auc, best_kind, best_run, _ = max(results)
         shipyard.set_tags({"best_model": best_kind})
         shipyard.log_metric("best_test_roc_auc", best_auc)
-    return finish(console, args, parent.run_id, results, best_kind, best_run, X_test, started)
+    finish(console, args, parent.run_id, results, best_kind, best_run, X_test, started)
+    console.rule("[bold]stage 3: serve churn@champion, call it, predict in batch")
+    serve_stage(console, args.model_name, X_test, settings.home)
+    return 0
+
+
+def serve_stage(console: Any, model_name: str, X_test: Any, home: Path) -> None:
+    """Serve the champion, send requests (one bad), read /metrics, score a file in batch."""
+    import concurrent.futures
+    import re
+
+    import httpx
+
+    import shipyard
+    from shipyard.server.testing import serve_in_thread
+    from shipyard.serving.app import ServeOptions, create_app
+    from shipyard.serving.batch import predict_batch
+
+    ref = f"{model_name}@champion"
+    app = create_app([ref], ServeOptions(prediction_log_root=str(home / "predictions")))
+    records = X_test.head(64).astype(object).where(X_test.head(64).notna(), None)
+    rows = records.to_dict(orient="records")
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        for _ in range(300):  # the model loads in the background; ready once it is in
+            if http.get("/health/ready").status_code == 200:
+                break
+            time.sleep(0.05)
+        deployment = shipyard.deploy(ref, target="local", endpoint=url)
+        one = http.post(f"/v1/models/{model_name}/predict", json=rows[:1]).json()
+        console.print(
+            f"deployment #{deployment.id}: {url} serves {model_name}/{one['version']} · one "
+            f"customer → prediction {one['predictions'][0]}, p(churn) "
+            f"{one['probabilities'][0]['1']:.3f}, id {one['prediction_ids'][0]}"
+        )
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            answers = list(
+                pool.map(lambda r: http.post(f"/v1/models/{model_name}/predict", json=[r]), rows)
+            )
+        ok = sum(a.status_code == 200 for a in answers)
+        bad_row = {**rows[0], "tenure": "forever"}
+        bad = http.post(f"/v1/models/{model_name}/predict", json=[bad_row])
+        metrics = http.get("/metrics").text
+    sizes = re.findall(r"batch_size_(sum|count)\{[^}]*\} ([0-9.e+]+)", metrics)
+    total = {k: float(v) for k, v in sizes}
+    mean = total.get("sum", 0.0) / total["count"] if total.get("count") else float("nan")
+    console.print(
+        f"{ok}/{len(rows)} concurrent requests answered, mean batch size {mean:.1f} · a bad "
+        f"request gets {bad.status_code}: {bad.json()['error']['message'][:90]}"
+    )
+    source = home / "churn_to_score.parquet"
+    X_test.to_parquet(source)
+    result = predict_batch(ref, source, home / "churn_scored.parquet", chunk_rows=500)
+    console.print(
+        f"batch prediction: {result.rows:,} rows in {result.chunks} chunks, {result.seconds:.2f}s "
+        f"→ {result.output} · next: [cyan]shipyard serve {ref}[/cyan] · "
+        "[cyan]shipyard predictions show churn[/cyan] · [cyan]shipyard deployments list[/cyan]"
+    )
 
 
 def train_candidates(df: Any) -> tuple[list[tuple[float, str, str, dict[str, float]]], Any]:
@@ -188,7 +249,7 @@ def finish(
     best_run: str,
     X_test: Any,
     started: float,
-) -> int:
+) -> None:
     """Register the best candidate, load it back, score a batch and one customer alone."""
     from rich.table import Table
 
@@ -250,7 +311,6 @@ def finish(
         f"[cyan]shipyard runs compare {results[0][2]} {results[1][2]}[/cyan] · "
         f"[cyan]shipyard models history {args.model_name}[/cyan]"
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,13 @@ def test_churn_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert module.main(["--sample", "600"]) == 0
     out = capsys.readouterr().out
     assert "registered churn/1" in out and "batch prediction" in out
-    assert "same as in the batch: True" in " ".join(out.split())  # Rich wraps long lines
+    flat = " ".join(out.split())  # Rich wraps long lines
+    assert "same as in the batch: True" in flat
+    # serving stage: a deployment, concurrent requests all answered, a bad one refused
+    assert "64/64 concurrent requests answered" in flat and "gets 422" in flat
+    [deployment] = shipyard.list_deployments()
+    assert (deployment.model, deployment.version, deployment.ref) == ("churn", 1, "churn@champion")
+    assert "batch prediction:" in flat
     # data stage: a dataset version, validated, the 11 missing total_charges quarantined
     version = shipyard.get_dataset("churn")
     assert version.num_rows == 7043 and version.source["type"] == "files"

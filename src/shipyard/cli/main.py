@@ -9,11 +9,14 @@ from shipyard.cli import (
     artifacts,
     data,
     db,
+    deploy_files,
     deployments,
     experiments,
     features,
     models,
+    predict,
     runs,
+    serve,
     system,
 )
 
@@ -33,6 +36,9 @@ app.add_typer(features.app, name="features")
 app.add_typer(db.app, name="db")
 system.register(app)
 deployments.register(app)
+serve.register(app)
+deploy_files.register(app)
+predict.register(app)
 
 
 def _version(value: bool) -> None:
