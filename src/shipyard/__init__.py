@@ -80,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     # deployments
     "deploy": "shipyard.serving.fluent",
     "list_deployments": "shipyard.serving.fluent",
+    "predict_batch": "shipyard.serving.batch",
     # feature store
     "apply_features": "shipyard.features.fluent",
     "list_feature_definitions": "shipyard.features.fluent",
@@ -168,6 +169,7 @@ __all__ = [
     "log_params",
     "log_text",
     "materialize_features",
+    "predict_batch",
     "push_features",
     "register_model",
     "rename_experiment",
@@ -239,6 +241,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         update_registered_model,
     )
     from shipyard.registry.package import PythonModel
+    from shipyard.serving.batch import predict_batch
     from shipyard.serving.fluent import deploy, list_deployments
     from shipyard.tracking.autolog import autolog
     from shipyard.tracking.entities import DatasetInput, Experiment, Metric, Run, RunStatus

@@ -20,6 +20,7 @@ from shipyard.serving import predictions
 from shipyard.serving.ids import new_ids
 from shipyard.serving.predictions import (
     COVERS_SUFFIX,
+    CompactionReport,
     PredictionLog,
     _merge,
     apply_retention,
@@ -300,12 +301,7 @@ def test_compaction_merges_closed_days_into_one_file(tmp_path: Path) -> None:
     before = read_predictions(tmp_path, "churn").sort_by("prediction_id")
     assert len(files(folder)) == 6
     report = compact(tmp_path)
-    assert (report.partitions, report.files_merged, report.files_removed, report.rows) == (
-        1,
-        6,
-        6,
-        30,
-    )
+    assert report == CompactionReport(partitions=1, files_merged=6, files_removed=6, rows=30)
     names = files(folder)
     assert len(names) == 1 and names[0].startswith("compacted-")
     assert pq.ParquetFile(folder / names[0]).metadata.num_rows == len(old)
@@ -401,6 +397,20 @@ def test_readers_never_see_duplicates_while_compaction_runs(
         assert rows == len(ids), f"{rows - len(ids)} duplicate row(s)"
         assert ids <= expected and len(ids) >= low
     assert read_predictions(tmp_path, "churn").num_rows == len(expected)
+
+
+def test_a_partition_that_cannot_be_merged_is_left_alone(tmp_path: Path) -> None:
+    two_days_ago = TODAY - dt.timedelta(days=2)
+    _many_parts(tmp_path, 2, ts=at(two_days_ago))
+    _many_parts(tmp_path, 2, ts=at(YESTERDAY))
+    broken = partition_dir(tmp_path, "churn", 1, YESTERDAY.isoformat())
+    (broken / "part-zzzz.parquet").write_bytes(b"not parquet at all")
+    before = files(broken)
+    report = compact(tmp_path)
+    assert (report.partitions, report.files_merged, report.failed) == (1, 2, 1)
+    assert files(broken) == before  # untouched, no sidecar left behind
+    good = partition_dir(tmp_path, "churn", 1, two_days_ago.isoformat())
+    assert len(files(good)) == 1
 
 
 def test_stale_temporary_files_are_cleaned_up(tmp_path: Path) -> None:

@@ -158,6 +158,11 @@ def compact(
         f"compacted {report.partitions} day partition(s): {report.files_merged} file(s) merged "
         f"into {report.partitions} ({report.rows:,} rows), {report.files_removed} removed"
     )
+    if report.failed:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {report.failed} partition(s) could not be compacted "
+            "and were left as they were (the reason is in the log above)"
+        )
 
 
 @predictions_app.command("prune")

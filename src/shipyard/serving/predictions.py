@@ -52,7 +52,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -598,12 +598,20 @@ def _maintenance_lock(root: Path) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class CompactionReport:
-    """What :func:`compact` did: partitions merged, files merged and removed, rows written."""
+    """What :func:`compact` did: day partitions merged, files merged into them and removed,
+    rows written, and partitions that could not be compacted (``failed``; the error is logged
+    and their files are left as they were)."""
 
-    partitions: int
-    files_merged: int
-    files_removed: int
-    rows: int
+    partitions: int = 0
+    files_merged: int = 0
+    files_removed: int = 0
+    rows: int = 0
+    failed: int = 0
+
+    def __add__(self, other: CompactionReport) -> CompactionReport:
+        return CompactionReport(
+            *(a + b for a, b in zip(astuple(self), astuple(other), strict=True))
+        )
 
 
 def compact(
@@ -617,41 +625,37 @@ def compact(
     one ``compacted-<id>.parquet``, so that months of log read as one file a day.
 
     Safe while the log is written and read: see the module docstring for why a reader never
-    sees a row twice. ``today`` (UTC date) is for tests. Returns a :class:`CompactionReport`.
+    sees a row twice. A partition that cannot be merged (an unreadable file, clashing column
+    types) is logged, counted in ``failed`` and left as it was. ``today`` (UTC) is for tests.
     """
     root = Path(root)
     day = today or dt.datetime.now(dt.UTC).date()
-    partitions = merged = removed = rows = 0
+    report = CompactionReport()
     with _maintenance_lock(root):
         for _, _, when, folder in list(_partitions(root, model=model)):
-            if when >= day and not (include_today and when == day):
-                continue
-            result = _compact_partition(folder)
-            if result is not None:
-                partitions += result[0] > 0
-                merged, removed, rows = (
-                    merged + result[0],
-                    removed + result[1],
-                    rows + result[2],
-                )
-    return CompactionReport(partitions, merged, removed, rows)
+            if when < day or (include_today and when == day):
+                report += _compact_partition(folder)
+    return report
 
 
-def _compact_partition(folder: Path) -> tuple[int, int, int] | None:
-    """Merge one partition; (files merged, files removed, rows written), None if untouched."""
+def _compact_partition(folder: Path) -> CompactionReport:
+    """Merge one partition's live files (if more than one) and remove what they replace."""
     _remove_stale(folder)
     listing = _list_partition(folder)
     sidecars = [n for n in os.listdir(folder) if n.endswith(COVERS_SUFFIX)]
-    if len(listing.live) <= 1 and not listing.replaced and not sidecars:
-        return None
-    merged, rows = 0, 0
+    merged = rows = 0
     new_sidecar = None
     if len(listing.live) > 1:
         name = f"{COMPACTED_PREFIX}{new_ids(1)[0]}.parquet"
         new_sidecar = folder / (name.removesuffix(".parquet") + COVERS_SUFFIX)
         covers = json.dumps(listing.live)
         _write_atomic(new_sidecar, lambda tmp: tmp.write_text(covers, encoding="utf-8"))
-        rows = _merge([folder / n for n in listing.live], folder / name)
+        try:
+            rows = _merge([folder / n for n in listing.live], folder / name)
+        except (OSError, pa.ArrowException) as exc:
+            new_sidecar.unlink(missing_ok=True)  # no merged file: its sidecar must go too
+            log.error("could not compact %s: %s", folder, exc)
+            return CompactionReport(failed=1)
         merged = len(listing.live)
     gone = listing.replaced + (listing.live if merged else [])
     for name in gone:  # replaced files first, sidecars last (see the module docstring)
@@ -660,7 +664,7 @@ def _compact_partition(folder: Path) -> tuple[int, int, int] | None:
         (folder / name).unlink(missing_ok=True)
     if new_sidecar is not None:
         new_sidecar.unlink(missing_ok=True)
-    return merged, len(gone), rows
+    return CompactionReport(int(merged > 0), merged, len(gone), rows)
 
 
 def _remove_stale(folder: Path) -> None:
