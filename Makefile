@@ -21,6 +21,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/python examples/churn/churn.py
 	$(BIN)/python examples/repeat_buyers/repeat_buyers.py
+	$(BIN)/python examples/fraud/fraud.py
 
 ## make test: install, start services, lint, type-check and run every test (slow ones too)
 test: install services lint typecheck

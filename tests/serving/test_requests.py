@@ -265,3 +265,9 @@ def test_record_model_documents_columns_types_and_levels() -> None:
     assert set(schema["required"]) == {"age", "income", "plan", "city", "active"}
     assert record_model("t", Signature(inputs=TensorSpec("float64", (-1, 2)))) is None
     assert record_model("t", None) is None
+
+
+def test_infinity_is_refused_at_parse_time() -> None:
+    for body in (b'[{"x": Infinity}]', b'[{"x": -Infinity}]'):
+        with pytest.raises(InvalidArgument, match="infinite values"):
+            parse_body(body, None)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int], None]
 STATUS = "__status"
+DEFINITIONS_TTL_S = 5.0
 EVENT_TS = "__event_timestamp"
 
 
@@ -82,6 +83,24 @@ class FeatureStore:
         self.offline = offline
         self._online_factory = online
         self._online: OnlineStore | None = None
+        self._requests: dict[Any, tuple[float, Request]] = {}
+
+    def _online_request(self, features: Sequence[str] | str) -> Request:
+        """``resolve`` for online lookups, cached for ``DEFINITIONS_TTL_S``: a model server
+        answering thousands of requests a second should not re-read the definitions each time;
+        a newly applied definition is picked up within seconds."""
+        import time
+
+        key = features if isinstance(features, str) else tuple(features)
+        now = time.monotonic()
+        hit = self._requests.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        request = resolve(self.catalog, features)
+        if len(self._requests) > 256:
+            self._requests.clear()
+        self._requests[key] = (now + DEFINITIONS_TTL_S, request)
+        return request
 
     @property
     def online(self) -> OnlineStore:
@@ -334,7 +353,7 @@ class FeatureStore:
         from shipyard.features.online import statuses
 
         table = _as_table(entities, "entities")
-        request = resolve(self.catalog, features)
+        request = self._online_request(features)
         names = output_names(request, full_feature_names=full_feature_names)
         missing = [k for k in request.keys if k not in table.column_names]
         if missing:

@@ -172,7 +172,7 @@ def parse_body(body: bytes, content_type: str | None) -> RawInput:
     if media_type(content_type) == "csv":
         return parse_csv(body)
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=_constant)
     except UnicodeDecodeError as exc:
         raise InvalidArgument(f"body is not UTF-8 text: {exc}") from exc
     except json.JSONDecodeError as exc:
@@ -180,6 +180,17 @@ def parse_body(body: bytes, content_type: str | None) -> RawInput:
             f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
     return parse_json(data)
+
+
+def _constant(name: str) -> float:
+    """JSON's non-standard constants: ``NaN`` is a missing value (checked against the
+    signature); an infinity is never a usable input."""
+    if name == "NaN":
+        return float("nan")
+    raise InvalidArgument(
+        f"body holds {name}: infinite values cannot be predicted on; send a finite number, "
+        "or null for a missing value"
+    )
 
 
 def parse_json(data: Any) -> RawInput:
