@@ -1,10 +1,13 @@
-"""Figure: the point-in-time join behind ``get_historical_features`` (issue 4) vs the floor.
+"""Figure: ``get_historical_features`` (issue 4): Shipyard's join vs the floor, DuckDB and Feast.
 
 Data (seeded NumPy, built once per run and written to Parquet in a temp folder, untimed): 100,000
 users x 10 rows at random times over 30 days (1,000,000 feature rows, in event-time order as
 they were ingested), 10 float64 features, TTL 7 days; an entity frame of 100,000 rows, random
 users and random event times in the same 30 days. The feature rows are also written in the join
 layout (``sort_for_join``: by user, then time), as Shipyard writes them at ingest/materialize.
+The ingestion-ordered rows are also ingested (untimed) as dataset ``user_features`` into a temp
+Shipyard store (``SHIPYARD_HOME=<data>/shipyard-home``) with entity ``user`` (``user_id``) and
+view ``user_stats`` (TTL 7 d, the 10 features) applied, for the end-to-end side ``sdk``.
 
 Every sample starts one fresh worker per side, in a rotating order; each reads the Parquet files
 (untimed), makes one untimed warm-up call, then times ``REPS`` calls and reports their median,
@@ -27,15 +30,37 @@ first (``combine_chunks``, untimed), reported as ``contiguous_s_median``/``conti
   (``np.argsort`` of the packed key + ``take``) of the ingestion-ordered rows.
 - ``duckdb``: a plain ASOF LEFT JOIN in DuckDB over the Arrow tables, the TTL as a CASE on each
   feature, ordered back into entity order, fetched as Arrow.
-- ``feast``: the hook for Feast's ``get_historical_features`` (to be written: ``feast_worker``;
-  its venv comes from ``peers.py``). Not in the default sides.
+- ``sdk``: the end-to-end SDK call ``shipyard.get_historical_features(entity_df, refs)`` on the
+  temp store, with the same pandas entity frame Feast gets (``user_id``, ``event_timestamp``,
+  ``rid``); it returns an Arrow table (``to_pandas_s``: converting it, timed apart). The
+  worker opens the SDK's store untimed (``open_shipyard``, as Feast's store is built and
+  applied untimed) and first deletes the store's laid-out cache, so its first call is
+  **cold** (reads the dataset version, sorts it, writes the cache, joins: ``first_s``, with its
+  own peak RSS ``first_memory``), and the ``REPS`` timed calls are **warm** (read the cached
+  layout, join).
+- ``feast``: Feast's ``get_historical_features(entity_df, refs).to_df()`` with the file offline
+  store (Dask) on ``raw.parquet``, SQLite online store, local provider; ``feast_duckdb``: the
+  same with Feast's DuckDB offline store (ibis). Both in Feast's venv (``peers.py``,
+  ``peer_feast.py``), timed like ``sdk`` (cold first call, then ``REPS`` warm ones). Their
+  result is put back into entity order by ``rid`` (untimed); entity rows Feast did not return
+  count as nulls in the digest and are reported as ``dropped_rows``.
 
 Every worker reports a SHA-256 of its 10 feature columns in entity order (nulls as NaN) and
-how many rows matched; the figure fails if any side (in either layout) disagrees with the floor.
+how many rows matched; the figure fails if a Shipyard side (in either layout) or DuckDB
+disagrees with the floor; a Feast side that disagrees is reported (``results_agree``), not
+failed on. Feast's file store drops entity rows with nothing in range, so its digest equals the
+floor's exactly when it dropped only those rows and got every other value right.
 
-Target (issue 4): Shipyard within 1.5x of the floor (here: in both layouts), and far faster than
-DuckDB and Feast. ``--sides`` takes ``shipyard,floor,duckdb,feast`` (default: the first three;
-``mlflow``, which ``run_all.py`` passes, means the default three).
+Peak RSS everywhere is the measuring process's ``VmHWM`` over the measured calls (after a reset),
+so it includes the interpreter, the imports and the inputs held (``rss_peak_mib``); ``above_mib``
+is the part above the RSS just before.
+
+Targets (issue 4): ``historical_features``: the engine within 1.5x of the floor (in both
+layouts). ``historical_features_vs_feast``: the SDK call >= 5x faster than Feast's file store
+and >= 3x faster than its DuckDB store, with peak RSS under half of Feast's file store (the
+issue's "about 650 MB"; the share against its DuckDB store is recorded too), each judged warm
+and cold. ``--sides`` takes ``shipyard,sdk,floor,duckdb,feast,feast_duckdb`` (default: all;
+``mlflow``, which ``run_all.py`` passes, means all of them).
 """
 
 from __future__ import annotations
@@ -45,6 +70,7 @@ import functools
 import hashlib
 import os
 import resource
+import shutil
 import statistics
 import sys
 import time
@@ -53,11 +79,11 @@ from pathlib import Path
 from typing import Any
 
 import _harness as h
-import peers
 
 SCRIPT = Path(__file__).resolve()
-SIDES = ("shipyard", "floor", "duckdb", "feast")
-DEFAULT_SIDES = ("shipyard", "floor", "duckdb")
+SIDES = ("shipyard", "sdk", "floor", "duckdb", "feast", "feast_duckdb")
+DEFAULT_SIDES = SIDES
+FEAST_SIDES = {"feast": "file", "feast_duckdb": "duckdb"}  # side -> Feast offline store type
 CONTIGUOUS_SIDES = ("shipyard", "floor")  # also measured on contiguous arrays (see docstring)
 USERS, PER_USER, ENTITY_ROWS = 100_000, 10, 100_000
 QUICK_USERS, QUICK_ENTITY_ROWS = 10_000, 10_000
@@ -66,6 +92,10 @@ DAYS, TTL_DAYS = 30, 7
 SEED = 0
 REPS = 9
 TARGET_FLOOR_RATIO = 1.5
+TARGET_VS_FEAST = {"feast": 5.0, "feast_duckdb": 3.0}  # the SDK call at least this much faster
+TARGET_RSS_SHARE = 0.5  # the SDK call's peak RSS under this share of Feast's
+RSS_TARGET_PEER = "feast"  # "about 650 MB peak" in the issue: the file offline store
+STORE_DIR = "shipyard-home"
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DAY_US = 86_400_000_000
 
@@ -102,17 +132,59 @@ def _tables(users: int, entity_rows: int) -> tuple[Any, Any]:
 
 
 def prepare_worker(args: h.Json) -> h.Json:
-    """Write raw.parquet (ingestion order), laid_out.parquet (sort_for_join), entities.parquet."""
+    """Write raw.parquet (ingestion order), laid_out.parquet (sort_for_join), entities.parquet,
+    and the temp Shipyard store with the raw rows ingested and the view applied."""
     import pyarrow.parquet as pq
 
+    folder = Path(args["folder"])
+    os.environ["SHIPYARD_HOME"] = str(folder / STORE_DIR)  # before shipyard reads settings
     from shipyard.features.offline import sort_for_join
 
     raw, entities = _tables(args["users"], args["entity_rows"])
-    folder = Path(args["folder"])
     pq.write_table(raw, folder / "raw.parquet")
     pq.write_table(sort_for_join(raw, ["user_id"], "event_timestamp"), folder / "laid_out.parquet")
     pq.write_table(entities, folder / "entities.parquet")
-    return {"feature_rows": raw.num_rows, "entity_rows": entities.num_rows, "mib": _mib(raw)}
+    t0 = time.perf_counter()
+    shipyard_store(folder / STORE_DIR, raw, key="user_id", timestamp="event_timestamp",
+                   features=FEATURES, ttl_days=TTL_DAYS)  # fmt: skip
+    return {
+        "feature_rows": raw.num_rows,
+        "entity_rows": entities.num_rows,
+        "mib": _mib(raw),
+        "shipyard_ingest_and_apply_s": round(time.perf_counter() - t0, 2),
+    }
+
+
+def shipyard_store(
+    home: Path,
+    table: Any,
+    *,
+    key: str,
+    timestamp: str,
+    features: tuple[str, ...],
+    ttl_days: int,
+    dataset: str = "user_features",
+    entity: str = "user",
+    view: str = "user_stats",
+) -> None:
+    """Make a Shipyard store under ``home``: ``table`` ingested as ``dataset`` and a YAML file
+    with ``entity`` (join key ``key``) and ``view`` (float64 ``features``) applied.
+
+    Sets ``SHIPYARD_HOME`` first, so call it before anything in this process used Shipyard.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["SHIPYARD_HOME"] = str(home)
+    import shipyard
+
+    shipyard.ingest_dataset(table, name=dataset)
+    columns = ", ".join(f"{f}: float64" for f in features)
+    definitions = home / "features.yaml"
+    definitions.write_text(
+        f"entities:\n  {entity}: {{join_keys: [{key}]}}\n"
+        f"views:\n  {view}:\n    entities: [{entity}]\n    source: {dataset}\n"
+        f"    timestamp: {timestamp}\n    ttl: {ttl_days}d\n    features: {{{columns}}}\n"
+    )
+    shipyard.apply_features(definitions)
 
 
 def _read(folder: str, name: str) -> Any:
@@ -144,6 +216,43 @@ def _status_kib(field: str) -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def measured(run: Callable[[], Any]) -> tuple[float, Any, h.Json]:
+    """One call of ``run``: (seconds, its result, the process's peak RSS during it in MiB).
+
+    The peak is ``VmHWM`` after a reset (RSS before and after where that is not allowed), so
+    whatever the process already holds (interpreter, imports, inputs) is included.
+    """
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    before = _status_kib("VmRSS")
+    exact = _reset_peak()
+    t0 = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - t0
+    peak = _status_kib("VmHWM") if exact else max(before, _status_kib("VmRSS"))
+    memory = {
+        "rss_before_mib": round(before / 1024, 1),
+        "rss_peak_mib": round(peak / 1024, 1),
+        "above_mib": round((peak - before) / 1024, 1),
+        "peak_exact": exact,
+    }
+    return seconds, result, memory
+
+
+def cold_and_warm(
+    run: Callable[[], Any], reps: int
+) -> tuple[float, h.Json, list[float], Any, h.Json]:
+    """The first call of ``run`` on its own (cold: seconds and peak RSS), then ``reps`` warm
+    calls: (first_s, first_memory, warm seconds, the last result, warm memory)."""
+    first, _, first_memory = measured(run)
+    times, out, memory = timed(run, reps)
+    return first, first_memory, times, out, memory
 
 
 def timed(run: Callable[[], Any], reps: int) -> tuple[list[float], Any, h.Json]:
@@ -406,21 +515,61 @@ def duckdb_worker(args: h.Json) -> h.Json:
     )  # fmt: skip
 
 
-def feast_worker(args: h.Json) -> h.Json:
-    """Feast's ``get_historical_features`` on the same Parquet files: not written yet.
+def entity_frame(folder: str) -> Any:
+    """The entity rows as the pandas frame both SDK sides get: user_id, event_timestamp (UTC)
+    and ``rid``, the row number (Feast's result comes back in another order, and short)."""
+    frame = _read(folder, "entities").to_pandas()
+    frame["rid"] = range(len(frame))
+    return frame
 
-    To add it: put Feast in ``peers.py`` (its own venv), build a FeatureStore over
-    ``args["folder"]/raw.parquet`` (entity ``user_id``, TTL ``TTL_DAYS``, features ``FEATURES``)
-    in a temp repo, warm up once, then return ``_result(...)`` from ``_warm_and_time`` like the
-    other sides, with ``digest`` of the retrieved table in entity order.
-    """
-    h.fail("the Feast side of this figure is not written yet (see feast_worker)")
-    return {}
+
+def open_shipyard() -> Any:
+    """``import shipyard`` with the SDK's store opened (services connected, the feature
+    catalog read once), untimed: the counterpart of Feast's ``FeatureStore(repo)`` + ``apply``
+    before its timed call, so neither side times imports or connecting."""
+    import shipyard
+
+    shipyard.list_feature_definitions()
+    return shipyard
+
+
+def sdk_worker(args: h.Json) -> h.Json:
+    """Shipyard end to end: ``shipyard.get_historical_features`` on the temp store; the first
+    call cold (the laid-out cache deleted first), then ``REPS`` warm calls."""
+    home = Path(args["folder"]) / STORE_DIR
+    shutil.rmtree(home / "features" / "offline", ignore_errors=True)
+    os.environ["SHIPYARD_HOME"] = str(home)
+    get_historical_features = open_shipyard().get_historical_features
+    frame = entity_frame(args["folder"])
+    refs = [f"user_stats:{f}" for f in FEATURES]
+    first, first_memory, times, out, memory = cold_and_warm(
+        lambda: get_historical_features(frame, refs), args["reps"]
+    )
+    to_pandas, _, _ = timed(out.to_pandas, 3)
+    return _result(
+        times, first, memory, out,
+        entity_rows=len(frame),
+        first_memory=first_memory,
+        returned_rows=out.num_rows,
+        dropped_rows=len(frame) - out.num_rows,
+        to_pandas_s=statistics.median(to_pandas),
+        entity_input="pandas DataFrame (user_id, event_timestamp, rid)",
+        output="pyarrow Table",
+        versions=_versions("shipyard", "numpy", "pyarrow", "pandas"),
+    )  # fmt: skip
+
+
+def feast_worker(args: h.Json) -> h.Json:
+    """Feast (in its venv): see ``peer_feast.historical``."""
+    import peer_feast
+
+    return peer_feast.historical(args)
 
 
 WORKERS: dict[str, h.Worker] = {
     "prepare": prepare_worker,
     "shipyard": shipyard_worker,
+    "sdk": sdk_worker,
     "floor": floor_worker,
     "duckdb": duckdb_worker,
     "feast": feast_worker,
@@ -448,9 +597,13 @@ def _side(series: h.Series, side: str, opts: h.Options) -> h.Json:
         "complete": side not in series.errors and len(runs) >= opts.samples,
         "runs": runs,
     }
-    for extra in ("sort_s", "unsorted_join_s", "first_s"):
+    for extra in ("sort_s", "unsorted_join_s", "first_s", "to_pandas_s", "dropped_rows"):
         if runs and extra in runs[0]:
             entry[f"{extra}_median"] = _median([float(r[extra]) for r in runs])
+    if runs and "first_memory" in runs[0]:
+        entry["first_rss_peak_mib_median"] = _median(
+            [float(r["first_memory"]["rss_peak_mib"]) for r in runs]
+        )
     if runs and "contiguous_run" in runs[0]:
         entry["contiguous_s_median"] = _median([float(r["contiguous_run"]["value"]) for r in runs])
     if side in series.errors:
@@ -459,8 +612,12 @@ def _side(series: h.Series, side: str, opts: h.Options) -> h.Json:
 
 
 def _agreement(series: h.Series) -> h.Json:
-    """Each side's result digests against the floor's (or Shipyard's when no floor ran)."""
-    reference = next((s for s in ("floor", "shipyard") if series.details.get(s)), None)
+    """Each side's result digests against the floor's (or Shipyard's when no floor ran).
+
+    ``agree`` covers Shipyard's sides and DuckDB; a Feast side that differs is listed under
+    ``peer_differs`` (a finding about Feast, not a failure of the figure).
+    """
+    reference = next((s for s in ("floor", "shipyard", "sdk") if series.details.get(s)), None)
     if reference is None:
         return {"reference": None, "agree": None}
     want = series.details[reference][0]["sha256"]
@@ -470,7 +627,15 @@ def _agreement(series: h.Series) -> h.Json:
         for side, runs in series.details.items()
     }
     differs = {side: sorted(got - {want}) for side, got in found.items() if got - {want}}
-    return {"reference": reference, "sha256": want, "agree": not differs, "differs": differs}
+    ours = {side: d for side, d in differs.items() if side not in FEAST_SIDES}
+    return {
+        "reference": reference,
+        "sha256": want,
+        "matched": series.details[reference][0]["matched"],
+        "agree": not ours,
+        "differs": ours,
+        "peer_differs": {side: d for side, d in differs.items() if side in FEAST_SIDES},
+    }
 
 
 def _cases(series: h.Series, opts: h.Options, data: h.Json) -> h.Json:
@@ -501,11 +666,84 @@ def _cases(series: h.Series, opts: h.Options, data: h.Json) -> h.Json:
             if ratio is None
             else all(r <= TARGET_FLOOR_RATIO for r in (ratio, contiguous) if r is not None),
         },
+        "peer": "floor",
         "results_agree": agreement,
         "complete": all(s["complete"] for s in sides.values()) and agreement["agree"] is not False,
         "data": data,
     }
-    return {"historical_features": case}
+    cases = {"historical_features": case}
+    versus = _vs_feast(sides, agreement)
+    if versus is not None:
+        cases["historical_features_vs_feast"] = versus
+    return cases
+
+
+def _all_pass(
+    values: list[float | None], *, at_least: float = float("-inf"), below: float = float("inf")
+) -> bool | None:
+    """None when a value is missing, else whether every value is ``>= at_least`` and
+    ``< below``."""
+    known = [v for v in values if v is not None]
+    return None if len(known) < len(values) else all(at_least <= v < below for v in known)
+
+
+def _vs_feast(sides: dict[str, h.Json], agreement: h.Json) -> h.Json | None:
+    """The SDK call against Feast: speed-ups and RSS shares, warm and cold, and the targets.
+
+    Warm: the SDK's warm median against Feast's warm median. Cold: the SDK's first call (it
+    reads and sorts the dataset version) against Feast's *warm* median, so Feast's own
+    first-call costs never help Shipyard. RSS: the SDK's peak (warm calls; first call) over
+    Feast's peak during its warm calls.
+    """
+    sdk = sides.get("sdk")
+    peers_run = [p for p in FEAST_SIDES if p in sides]
+    if sdk is None or not peers_run:
+        return None
+    warm, cold = sdk.get("median"), sdk.get("first_s_median")
+    rss_warm, rss_cold = sdk.get("rss_peak_mib_median"), sdk.get("first_rss_peak_mib_median")
+    against: h.Json = {}
+    verdicts: list[bool] = []
+    for peer in peers_run:
+        theirs, their_rss = sides[peer].get("median"), sides[peer].get("rss_peak_mib_median")
+        need = TARGET_VS_FEAST[peer]
+        speeds = [_ratio(theirs, warm), _ratio(theirs, cold)]
+        shares = [_ratio(rss_warm, their_rss), _ratio(rss_cold, their_rss)]
+        speed_met = _all_pass(speeds, at_least=need)
+        # the issue's memory target ("about 650 MB") is the file store's; others are recorded
+        rss_met = _all_pass(shares, below=TARGET_RSS_SHARE)
+        rss_target = f"< {TARGET_RSS_SHARE:g} of Feast's"
+        if peer != RSS_TARGET_PEER:
+            rss_met, rss_target = None, f"(none; the RSS target is against {RSS_TARGET_PEER})"
+        entry: h.Json = {
+            "faster_warm": speeds[0],
+            "faster_cold": speeds[1],
+            "rss_share_warm": shares[0],
+            "rss_share_cold": shares[1],
+            "dropped_rows_median": sides[peer].get("dropped_rows_median"),
+            "speed_target": f">= {need:g}x",
+            "speed_met": speed_met,
+            "rss_target": rss_target,
+            "rss_met": rss_met,
+        }
+        verdicts += [v for v in (speed_met, rss_met) if v is not None]
+        against[peer] = entry
+    complete = sdk["complete"] and all(sides[p]["complete"] for p in peers_run)
+    return {
+        "unit": "s",
+        "better": "lower",
+        "shipyard": sdk,
+        **{p: sides[p] for p in peers_run},
+        "peer": peers_run[0],
+        "ratio": against[peers_run[0]]["faster_warm"],
+        "ratio_meaning": f"{peers_run[0]} / sdk warm (times faster than Feast)",
+        "against": against,
+        "target": {
+            "text": "SDK >= 5x Feast file store, >= 3x Feast DuckDB store, peak RSS < half "
+            "of Feast's file store (warm and cold)",
+            "met": None if not verdicts else all(verdicts),
+        },
+        "complete": complete and agreement.get("agree") is not False,
+    }
 
 
 def measure(opts: h.Options) -> h.Json:
@@ -517,14 +755,12 @@ def measure(opts: h.Options) -> h.Json:
         shape = h.run_worker(SCRIPT, "shipyard", "prepare", args, cwd=folder)
 
         def worker(side: str, contiguous: bool) -> h.Json:
-            python = "feast" if side == "feast" else "shipyard"
-            if side == "feast" and "feast" not in peers.known_peers():
-                raise h.WorkerFailed(
-                    "Feast is not in peers.py yet: add its Peer there and write feast_worker"
-                )
+            python, task = ("feast", "feast") if side in FEAST_SIDES else ("shipyard", side)
             work = {**args, "reps": REPS, "contiguous": contiguous}
+            if side in FEAST_SIDES:
+                work["offline"] = FEAST_SIDES[side]
             with h.fresh_dir("historical") as tmp:
-                return h.run_worker(SCRIPT, python, side, work, cwd=tmp)
+                return h.run_worker(SCRIPT, python, task, work, cwd=tmp)
 
         def one(side: str, i: int) -> h.Json:
             if side not in CONTIGUOUS_SIDES:
@@ -550,7 +786,7 @@ def measure(opts: h.Options) -> h.Json:
 
 
 def _default_sides(argv: list[str]) -> None:
-    """No ``--sides``: the default three; ``mlflow`` (from ``run_all.py``) means those too."""
+    """No ``--sides``: the default sides; ``mlflow`` (from ``run_all.py``) means those too."""
     if "--sides" not in argv:
         argv += ["--sides", ",".join(DEFAULT_SIDES)]
         return
@@ -589,7 +825,9 @@ def main() -> None:
         "quick": opts.quick,
         "cases": cases,
         "ok": ok,
-        "environment": h.environment(["shipyard"]),
+        "environment": h.environment(
+            ["shipyard", *(["feast"] if set(FEAST_SIDES) & set(opts.sides) else [])]
+        ),
     }
     print(json.dumps(report, indent=2))
     sys.exit(0 if ok else 1)

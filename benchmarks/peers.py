@@ -9,7 +9,16 @@ name       requirements                                           used by
 mlflow     ``mlflow>=3,<4``                                       the tracking figures
 pandera    ``pandera[pandas]>=0.35 pandas pyarrow``               ``bench_validation.py``
 gx         ``great_expectations>=1.24 pyarrow``                   ``bench_validation.py``
+feast      ``feast[duckdb]>=0.40 pandas pyarrow``                 the feature store figures
+                                                                  (``peer_feast.py``)
 =========  =====================================================  ==============================
+
+Feast's local provider needs nothing beyond ``feast`` itself (its file offline store reads
+Parquet with pandas/Dask, its SQLite online store uses the standard library); the ``duckdb``
+extra adds the DuckDB offline store (through ibis) that the historical figure also measures.
+On 2026-11-27 pip resolved it to feast 0.67.0, pandas 2.3.3 (Feast pins pandas < 3), pyarrow
+26.0.1, numpy 2.4.6, dask 2026.8.0, duckdb 2.0.1 and ibis-framework 12.0.0; every figure records
+the versions it ran with.
 
 Run this file to create them ahead of time and print each interpreter and its versions::
 
@@ -34,6 +43,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 PEERS_DIR = BENCH_DIR / ".peers"
 MLFLOW_VENV = PEERS_DIR / "mlflow"
 MLFLOW_SPEC = "mlflow>=3,<4"
+FEAST_SPEC = ("feast[duckdb]>=0.40", "pandas", "pyarrow")
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,12 @@ def known_peers() -> dict[str, Peer]:
             ("great_expectations>=1.24", "pyarrow"),
             "great_expectations",
             ("great_expectations", "pandas", "pyarrow", "numpy"),
+        ),
+        Peer(
+            "feast",
+            FEAST_SPEC,
+            "feast",
+            ("feast", "pandas", "pyarrow", "numpy", "dask", "duckdb", "ibis-framework"),
         ),
     )
     return {p.name: p for p in peers}

@@ -132,9 +132,18 @@ class FeatureStore:
         for d in seen.values():
             if isinstance(d, FeatureService):
                 self._check_service(d, views)
-        return self.catalog.apply(
+        applied = self.catalog.apply(
             [(d.kind, d.name, d.to_dict(), spec_hash(d)) for d in definitions]
         )
+        for view in views.values():  # lay the offline rows out now, not at the first join
+            if view.source is not None:
+                keys = tuple(
+                    dict.fromkeys(
+                        k for e in view.entities for k in self._entity(e, entities).join_keys
+                    )
+                )
+                self.offline.rows(view, keys)
+        return applied
 
     def _entity(self, name: str, pending: Mapping[str, Entity]) -> Entity:
         if name in pending:
@@ -294,14 +303,17 @@ class FeatureStore:
         for name in names:
             view, _ = load_view(self.catalog, name)
             keys = view_keys(self.catalog, view)
-            table = self.offline.rows(view, keys).table
+            rows = self.offline.rows(view, keys)
+            table = rows.table
             state = self.catalog.get_materialization(name)
             if incremental and state is not None and state.watermark_us is not None:
                 import pyarrow.compute as pc
 
                 ts = table.column(view.timestamp).cast(pa.int64())
                 table = table.filter(pc.greater(ts, state.watermark_us))
-            frame = ViewFrame(name, keys, view.timestamp, view.feature_names, None, table)
+            frame = ViewFrame(  # filtering keeps the sorted layout
+                name, keys, view.timestamp, view.feature_names, None, table, None, rows.sorted
+            )
             latest = latest_as_of(frame, None)
             written = self.online.write(
                 name,

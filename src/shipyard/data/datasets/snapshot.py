@@ -90,13 +90,6 @@ def write_snapshot(table: pa.Table, path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_snapshot(path: Path) -> pa.Table:
-    """The table of a snapshot file."""
-    import pyarrow.parquet as pq
-
-    return pq.read_table(path)
-
-
 def write_table(table: pa.Table, path: Path) -> None:
     """Write ``table`` as Parquet, CSV or JSON Lines, chosen by ``path``'s suffix.
 

@@ -27,7 +27,7 @@ from shipyard.artifacts.owners import dataset_owner
 from shipyard.data.datasets.entities import DatasetVersion
 from shipyard.data.datasets.refs import parse_dataset_ref
 from shipyard.data.datasets.service import SNAPSHOT_FILE, DatasetCatalog
-from shipyard.data.datasets.snapshot import as_table, read_snapshot, schema_of, write_snapshot
+from shipyard.data.datasets.snapshot import as_table, schema_of, write_snapshot
 from shipyard.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
@@ -169,12 +169,13 @@ class DatasetStore:
         return self.load_version(version), version
 
     def load_version(self, version: DatasetVersion) -> pa.Table:
-        """The rows of ``version``, verified against its SHA-256 on the way."""
-        with tempfile.TemporaryDirectory(prefix="shipyard-load-") as tmp:
-            path = self.artifacts.download(
-                dataset_owner(version.name, version.version), SNAPSHOT_FILE, Path(tmp)
-            )
-            return read_snapshot(path)
+        """The rows of ``version``, verified against its SHA-256 on the way (streamed into
+        memory: no temporary copy on disk)."""
+        import pyarrow.parquet as pq
+
+        owner = dataset_owner(version.name, version.version)
+        data = b"".join(self.artifacts.open(owner, SNAPSHOT_FILE))
+        return pq.read_table(pa.BufferReader(data))
 
     def diff(self, old: str, new: str) -> ProfileDiff:
         """Schema, row-count and distribution changes from version ``old`` to ``new``."""
