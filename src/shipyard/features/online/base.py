@@ -262,8 +262,9 @@ def _logical(kind: pa.DataType) -> str | None:
     return next((name for check, name in checks if check(kind)), None)
 
 
-def _value_list(view: str, name: str, col: pa.ChunkedArray) -> tuple[str, list[Any]]:
-    """A feature column as (logical type, JSON-ready Python values)."""
+def _value_array(view: str, name: str, col: pa.ChunkedArray) -> tuple[str, Any]:
+    """A feature column as (logical type, array of the values to store: timestamps as int64
+    microseconds, dates as int32 days, the rest cast to their logical type)."""
     col = _plain(col)
     logical = _logical(col.type)
     if logical is None:
@@ -280,7 +281,29 @@ def _value_list(view: str, name: str, col: pa.ChunkedArray) -> tuple[str, list[A
             col = col.cast(LOGICAL_TYPES[logical])
         except (pa.ArrowInvalid, OverflowError) as exc:
             raise InvalidArgument(f"feature {name!r} of view {view!r}: {exc}") from exc
-    return logical, col.to_pylist()
+    return logical, col
+
+
+def _json_fragments(name: str, logical: str, values: Any) -> pa.Array:
+    """``"name":value`` JSON text per row, built with Arrow compute (no Python per row except
+    for strings, which need JSON escaping). Non-finite floats are written as NaN/Infinity,
+    which ``json.loads`` reads back."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if logical == "string":
+        text = pa.array(
+            [None if v is None else _ENCODE(v) for v in values.to_pylist()], pa.string()
+        )
+    elif logical == "null":
+        text = pa.nulls(len(values), pa.string())
+    else:
+        text = pc.cast(values, pa.string())
+        if logical == "float64" and not pc.all(pc.is_finite(values)).as_py():
+            text = pc.if_else(pc.is_nan(values), "NaN", text)
+            text = pc.if_else(pc.equal(values, float("inf")), "Infinity", text)
+            text = pc.if_else(pc.equal(values, float("-inf")), "-Infinity", text)
+    text = pc.fill_null(text, "null")
+    return pc.binary_join_element_wise(_ENCODE(name), text, ":")
 
 
 def merge_types(view: str, stored: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
@@ -349,12 +372,14 @@ def prepare_write(
     chosen = _winners(encoded, micros)
     picked = table.select(names).take(chosen)
     types: dict[str, str] = {}
-    columns: list[list[Any]] = []
+    fragments = []
     for name in names:
-        types[name], values = _value_list(view, name, picked.column(name))
-        columns.append(values)
-    blobs = [_ENCODE(dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)]
-    if not names:
+        types[name], values = _value_array(view, name, picked.column(name))
+        fragments.append(_json_fragments(name, types[name], values))
+    if names:
+        body = pc.binary_join_element_wise(*fragments, ",")
+        blobs = pc.binary_join_element_wise("{", body, "}", "").to_pylist()
+    else:
         blobs = ["{}"] * len(chosen)
     rows = chosen.to_pylist()
     return PreparedWrite(
