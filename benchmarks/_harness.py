@@ -661,10 +661,16 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def _has_version(side: str) -> bool:
+    """Shipyard, MLflow and the peers of ``peers.py`` have a version; in-process reference
+    sides of a figure (a hand-written floor, a plain DuckDB query) do not."""
+    return side in ("shipyard", "mlflow") or side in peers.known_peers()
+
+
 def environment(sides: Sequence[str]) -> Json:
     """Versions and machine facts recorded with every figure."""
     return {
-        "versions": {side: _version(side) for side in sides},
+        "versions": {side: _version(side) for side in sides if _has_version(side)},
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),

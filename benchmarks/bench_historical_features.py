@@ -799,38 +799,20 @@ def _default_sides(argv: list[str]) -> None:
 
 def main() -> None:
     """A worker with ``--worker TASK ARGS``; else the figure, as JSON on stdout (exit 1 if the
-    figure is incomplete, the sides disagree or the target is missed)."""
-    import json
-
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        result = WORKERS[sys.argv[2]](json.loads(sys.argv[3]))
-        print(h.RESULT_MARK + json.dumps(result), flush=True)
-        return
-    _default_sides(sys.argv)
+    figure is incomplete or a target is missed)."""
+    if sys.argv[1:2] != ["--worker"]:
+        _default_sides(sys.argv)
     description = (
         f"point-in-time join: {USERS * PER_USER:,} feature rows x {len(FEATURES)} features, "
         f"{ENTITY_ROWS:,} entity rows, TTL {TTL_DAYS} d (s)"
     )
-    opts = h.parse_options(description, sides=SIDES)
-    started = dt.datetime.now(dt.UTC)
-    cases = measure(opts)
-    ok = all(h.case_ok(c) for c in cases.values())
-    report = {
-        "figure": "historical_features",
-        "description": description,
-        "started": started.isoformat(timespec="seconds"),
-        "duration_s": round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1),
-        "samples_per_side": opts.samples,
-        "sides": list(opts.sides),
-        "quick": opts.quick,
-        "cases": cases,
-        "ok": ok,
-        "environment": h.environment(
-            ["shipyard", *(["feast"] if set(FEAST_SIDES) & set(opts.sides) else [])]
-        ),
-    }
-    print(json.dumps(report, indent=2))
-    sys.exit(0 if ok else 1)
+    h.main(
+        figure="historical_features",
+        description=description,
+        measure=measure,
+        workers=WORKERS,
+        sides=SIDES,
+    )
 
 
 if __name__ == "__main__":

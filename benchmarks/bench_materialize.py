@@ -29,7 +29,6 @@ Target (issue 4): Shipyard >= 20x faster than Feast (cold). ``--sides`` takes
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import statistics
@@ -250,34 +249,16 @@ def _sides_arg(argv: list[str]) -> None:
 
 def main() -> None:
     """A worker with ``--worker TASK ARGS``; else the figure, as JSON on stdout (exit 1 if the
-    figure is incomplete or the target is missed)."""
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        result = WORKERS[sys.argv[2]](json.loads(sys.argv[3]))
-        print(h.RESULT_MARK + json.dumps(result), flush=True)
-        return
-    _sides_arg(sys.argv)
+    figure is incomplete or a target is missed)."""
+    if sys.argv[1:2] != ["--worker"]:
+        _sides_arg(sys.argv)
     description = (
         f"materialize {bh.USERS:,} entities (latest of {bh.USERS * bh.PER_USER:,} rows x "
         f"{len(bh.FEATURES)} float64 features) into SQLite (s)"
     )
-    opts = h.parse_options(description, sides=SIDES)
-    started = dt.datetime.now(dt.UTC)
-    cases = measure(opts)
-    ok = all(h.case_ok(c) for c in cases.values())
-    report = {
-        "figure": "materialize",
-        "description": description,
-        "started": started.isoformat(timespec="seconds"),
-        "duration_s": round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1),
-        "samples_per_side": opts.samples,
-        "sides": list(opts.sides),
-        "quick": opts.quick,
-        "cases": cases,
-        "ok": ok,
-        "environment": h.environment(list(opts.sides)),
-    }
-    print(json.dumps(report, indent=2))
-    sys.exit(0 if ok else 1)
+    h.main(
+        figure="materialize", description=description, measure=measure, workers=WORKERS, sides=SIDES
+    )
 
 
 if __name__ == "__main__":
