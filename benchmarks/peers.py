@@ -11,6 +11,7 @@ pandera    ``pandera[pandas]>=0.35 pandas pyarrow``               ``bench_valida
 gx         ``great_expectations>=1.24 pyarrow``                   ``bench_validation.py``
 feast      ``feast[duckdb]>=0.40 pandas pyarrow``                 the feature store figures
                                                                   (``peer_feast.py``)
+bentoml    ``bentoml>=1.4,<2 scikit-learn``                      ``bench_model_server.py``
 =========  =====================================================  ==============================
 
 Feast's local provider needs nothing beyond ``feast`` itself (its file offline store reads
@@ -82,6 +83,12 @@ def known_peers() -> dict[str, Peer]:
             FEAST_SPEC,
             "feast",
             ("feast", "pandas", "pyarrow", "numpy", "dask", "duckdb", "ibis-framework"),
+        ),
+        Peer(
+            "bentoml",
+            ("bentoml>=1.4,<2", "scikit-learn"),
+            "bentoml",
+            ("bentoml", "scikit-learn", "numpy"),
         ),
     )
     return {p.name: p for p in peers}
