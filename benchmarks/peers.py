@@ -11,6 +11,9 @@ pandera    ``pandera[pandas]>=0.35 pandas pyarrow``               ``bench_valida
 gx         ``great_expectations>=1.24 pyarrow``                   ``bench_validation.py``
 feast      ``feast[duckdb]>=0.40 pandas pyarrow``                 the feature store figures
                                                                   (``peer_feast.py``)
+evidently  ``evidently>=0.7,<0.8 pandas<3 pyarrow``               ``bench_drift.py``
+                                                                  (``peer_evidently.py``;
+                                                                  Evidently 0.7 needs pandas<3)
 bentoml    ``bentoml>=1.4,<2 scikit-learn``                      ``bench_model_server.py``
 =========  =====================================================  ==============================
 
@@ -89,6 +92,12 @@ def known_peers() -> dict[str, Peer]:
             ("bentoml>=1.4,<2", "scikit-learn"),
             "bentoml",
             ("bentoml", "scikit-learn", "numpy"),
+        ),
+        Peer(
+            "evidently",
+            ("evidently>=0.7,<0.8", "pandas<3", "pyarrow"),
+            "evidently",
+            ("evidently", "pandas", "numpy", "scipy", "pyarrow"),
         ),
     )
     return {p.name: p for p in peers}
