@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from shipyard.artifacts.service import ArtifactService
     from shipyard.data.datasets.service import DatasetCatalog
     from shipyard.features.catalog import FeatureCatalog
+    from shipyard.pipelines.service import PipelineRunStore
     from shipyard.registry.service import RegistryService
     from shipyard.serving.deployments.service import DeploymentService
     from shipyard.tracking.service import TrackingService
@@ -33,6 +34,7 @@ class Services:
     datasets: DatasetCatalog
     features: FeatureCatalog
     deployments: DeploymentService
+    pipelines: PipelineRunStore | None = None  # pipeline runs and step states
 
     def close(self) -> None:
         closer = getattr(self.tracking, "close", None)
@@ -56,6 +58,7 @@ def connect_local(settings: Settings) -> Services:
     from shipyard.artifacts.catalog import SqlArtifacts
     from shipyard.data.datasets.sql import SqlDatasetCatalog
     from shipyard.features.sql import SqlFeatureCatalog
+    from shipyard.pipelines.sql import SqlPipelineRuns
     from shipyard.registry.sql import SqlRegistry
     from shipyard.serving.deployments.sql import SqlDeployments
     from shipyard.store import Database
@@ -71,6 +74,7 @@ def connect_local(settings: Settings) -> Services:
         datasets=SqlDatasetCatalog(db),
         features=SqlFeatureCatalog(db),
         deployments=SqlDeployments(db),
+        pipelines=SqlPipelineRuns(db),
     )
 
 

@@ -301,6 +301,54 @@ deployments = Table(
     Index("ix_deployments_model_version", "model", "version"),
 )
 
+# --- pipelines (migration 0006) -------------------------------------------------------------
+
+# One run of a pipeline: its trigger, executor, outcome and the tracked run its steps nest under.
+pipeline_runs = Table(
+    "pipeline_runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pipeline", String(NAME_MAX), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("trigger", String(NAME_MAX), nullable=False),
+    Column("executor", Text, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("resumed_from", String(32), nullable=True),
+    Column("definition_hash", String(64), nullable=False),
+    Column("user", String(NAME_MAX), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger, nullable=True),
+    Column("error_json", Text, nullable=True),
+    Index("ix_pipeline_runs_pipeline_started_at", "pipeline", "started_at"),
+)
+
+# Each step of a pipeline run: its state, cache key (and the hashes it is made of), attempts,
+# outputs (JSON) and, when it failed, the failure report.
+pipeline_steps = Table(
+    "pipeline_steps",
+    metadata,
+    Column(
+        "pipeline_run_id", String(32), ForeignKey("pipeline_runs.id"), nullable=False
+    ),
+    Column("step", String(NAME_MAX), nullable=False),
+    Column("pipeline", String(NAME_MAX), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("cache_key", String(64), nullable=True),
+    Column("code_hash", String(64), nullable=True),
+    Column("params_hash", String(64), nullable=True),
+    Column("inputs_hash", String(64), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("outputs_json", Text, nullable=True),
+    Column("error_json", Text, nullable=True),
+    Column("run_id", String(32), nullable=True),
+    Column("started_at", BigInteger, nullable=True),
+    Column("ended_at", BigInteger, nullable=True),
+    PrimaryKeyConstraint("pipeline_run_id", "step"),
+    Index("ix_pipeline_steps_pipeline_step_cache_key", "pipeline", "step", "cache_key"),
+)
+
 __all__ = [
     "KEY_MAX",
     "NAME_MAX",
@@ -322,6 +370,8 @@ __all__ = [
     "model_version_tags",
     "model_versions",
     "params",
+    "pipeline_runs",
+    "pipeline_steps",
     "registered_model_tags",
     "registered_models",
     "run_inputs",
