@@ -14,6 +14,7 @@ from shipyard.cli import (
     experiments,
     features,
     models,
+    monitor,
     predict,
     runs,
     serve,
@@ -39,6 +40,7 @@ deployments.register(app)
 serve.register(app)
 deploy_files.register(app)
 predict.register(app)
+monitor.register(app)
 
 
 def _version(value: bool) -> None:

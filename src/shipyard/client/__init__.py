@@ -8,6 +8,7 @@ artifact store; ``http(s)://…`` gives HTTP clients of a team server. Backends 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard.config import Settings, load_settings
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from shipyard.artifacts.service import ArtifactService
     from shipyard.data.datasets.service import DatasetCatalog
     from shipyard.features.catalog import FeatureCatalog
+    from shipyard.monitoring.service import MonitoringStore
     from shipyard.pipelines.service import PipelineRunStore
     from shipyard.registry.service import RegistryService
     from shipyard.serving.deployments.service import DeploymentService
@@ -34,6 +36,7 @@ class Services:
     datasets: DatasetCatalog
     features: FeatureCatalog
     deployments: DeploymentService
+    monitoring: MonitoringStore
     pipelines: PipelineRunStore | None = None  # pipeline runs and step states
 
     def close(self) -> None:
@@ -58,6 +61,7 @@ def connect_local(settings: Settings) -> Services:
     from shipyard.artifacts.catalog import SqlArtifacts
     from shipyard.data.datasets.sql import SqlDatasetCatalog
     from shipyard.features.sql import SqlFeatureCatalog
+    from shipyard.monitoring.sql import SqlMonitoring
     from shipyard.pipelines.sql import SqlPipelineRuns
     from shipyard.registry.sql import SqlRegistry
     from shipyard.serving.deployments.sql import SqlDeployments
@@ -74,6 +78,7 @@ def connect_local(settings: Settings) -> Services:
         datasets=SqlDatasetCatalog(db),
         features=SqlFeatureCatalog(db),
         deployments=SqlDeployments(db),
+        monitoring=SqlMonitoring(db, Path(settings.home) / "predictions"),
         pipelines=SqlPipelineRuns(db),
     )
 

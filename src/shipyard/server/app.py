@@ -28,6 +28,7 @@ from shipyard.server.routers import (
     features,
     health,
     models,
+    monitoring,
     runs,
 )
 from shipyard.server.schemas import ErrorOut
@@ -58,7 +59,17 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.state.services = services
     app.state.owns_services = owned
     app.state.metrics = metrics.ServerMetrics()
-    routers = (health, experiments, runs, artifacts, models, datasets, features, deployments)
+    routers = (
+        health,
+        experiments,
+        runs,
+        artifacts,
+        models,
+        datasets,
+        features,
+        deployments,
+        monitoring,
+    )
     for module in (*routers, metrics):
         app.include_router(module.router)
     install_error_handlers(app)

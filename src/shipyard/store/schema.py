@@ -349,6 +349,77 @@ pipeline_steps = Table(
     Index("ix_pipeline_steps_pipeline_step_cache_key", "pipeline", "step", "cache_key"),
 )
 
+# --- monitoring (migration 0008) ------------------------------------------------------------
+
+# Ground truth that arrived after the prediction, one label per (model, prediction id); a label
+# sent again replaces the earlier one. Text labels in label_text, numeric ones in label_number too.
+monitoring_feedback = Table(
+    "monitoring_feedback",
+    metadata,
+    Column("model", String(NAME_MAX), nullable=False),
+    Column("prediction_id", String(64), nullable=False),
+    Column("label_text", Text, nullable=False),
+    Column("label_number", Float, nullable=True),
+    Column("received_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("model", "prediction_id"),
+)
+
+# One row per monitor check: its window, what it measured (JSON) and where its report lives.
+monitoring_checks = Table(
+    "monitoring_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(NAME_MAX), nullable=False),
+    Column("model", String(NAME_MAX), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("window_start", BigInteger, nullable=True),
+    Column("window_end", BigInteger, nullable=True),
+    Column("rows", Integer, nullable=False),
+    Column("labelled", Integer, nullable=False),
+    Column("metrics_json", Text, nullable=False),
+    Column("details_json", Text, nullable=False),
+    Column("report", Text, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=False),
+    Index("ix_monitoring_checks_monitor_started_at", "monitor", "started_at"),
+)
+
+# Every alert rule that held after a check: sent, suppressed (de-duplicated in its cool-down)
+# or failed (no channel took it); deliveries_json lists each channel's attempts and outcome.
+monitoring_alerts = Table(
+    "monitoring_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(NAME_MAX), nullable=False),
+    Column("check_id", Integer, nullable=True),
+    Column("rule", String(NAME_MAX), nullable=False),
+    Column("metric", String(NAME_MAX), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("threshold", Float, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("deliveries_json", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_monitoring_alerts_monitor_rule_created_at", "monitor", "rule", "created_at"),
+)
+
+# Every step of a retraining policy (triggered, trained, gated, promoted, refused) with reasons.
+monitoring_retrains = Table(
+    "monitoring_retrains",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(NAME_MAX), nullable=False),
+    Column("model", String(NAME_MAX), nullable=False),
+    Column("trigger", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("champion", Integer, nullable=True),
+    Column("challenger", Integer, nullable=True),
+    Column("steps_json", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_monitoring_retrains_model_created_at", "model", "created_at"),
+)
+
 __all__ = [
     "KEY_MAX",
     "NAME_MAX",
@@ -369,6 +440,10 @@ __all__ = [
     "model_aliases",
     "model_version_tags",
     "model_versions",
+    "monitoring_alerts",
+    "monitoring_checks",
+    "monitoring_feedback",
+    "monitoring_retrains",
     "params",
     "pipeline_runs",
     "pipeline_steps",

@@ -27,6 +27,7 @@ from shipyard.client.http.artifacts import HttpArtifacts
 from shipyard.client.http.datasets import HttpDatasetCatalog
 from shipyard.client.http.deployments import HttpDeployments
 from shipyard.client.http.features import HttpFeatureCatalog
+from shipyard.client.http.monitoring import HttpMonitoring
 from shipyard.client.http.registry import HttpRegistry
 from shipyard.client.http.tracking import HttpTracking
 from shipyard.config import Settings
@@ -52,6 +53,7 @@ def connect_http(settings: Settings) -> Services:
         datasets=HttpDatasetCatalog(transport),
         features=HttpFeatureCatalog(transport),
         deployments=HttpDeployments(transport),
+        monitoring=HttpMonitoring(transport),
     )
 
 
@@ -60,6 +62,7 @@ __all__ = [
     "HttpDatasetCatalog",
     "HttpDeployments",
     "HttpFeatureCatalog",
+    "HttpMonitoring",
     "HttpRegistry",
     "HttpTracking",
     "HttpTransport",

@@ -1,0 +1,260 @@
+"""``shipyard monitor``, ``shipyard feedback`` and ``shipyard alerts``: watch served models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from shipyard.cli._common import console, err_console, fmt_time, handle_errors, print_json
+
+app = typer.Typer(help="Monitors: drift, data quality, performance and health of served models.")
+alerts_app = typer.Typer(help="Alerts raised by monitors: sent, suppressed or failed.")
+
+SHOWN = ("drift_share", "accuracy", "roc_auc", "f1", "mae", "rmse", "p99_latency_ms", "error_rate")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@app.command("list")
+@handle_errors
+def list_() -> None:
+    """The monitors of shipyard.yaml (and those added in Python)."""
+    from shipyard.monitoring.fluent import list_monitors
+
+    table = Table()
+    for col in ("monitor", "model", "window", "rules", "schedule"):
+        table.add_column(col, overflow="fold")
+    for m in list_monitors().values():
+        rules = ", ".join(r.text for r in m.alerts.rules)
+        table.add_row(m.name, m.model, m.window.describe(), rules, m.schedule or "")
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def run(
+    name: str | None = typer.Argument(None, help="a monitor of shipyard.yaml (default: all)"),
+    as_json: bool = typer.Option(False, "--json", help="print the checks as JSON"),
+) -> None:
+    """Run monitors once: drift, data quality, performance, health; then the alert rules."""
+    from shipyard.monitoring.fluent import list_monitors, run_monitor
+
+    names = [name] if name else sorted(list_monitors())
+    if not names:
+        err_console.print("no monitors: add a monitors: section to shipyard.yaml")
+        raise typer.Exit(1)
+    outcomes = [run_monitor(n) for n in names]
+    if as_json:
+        print_json([_check_dict(o.check) for o in outcomes])
+        return
+    for outcome in outcomes:
+        check = outcome.check
+        colour = {"ok": "green", "alert": "red", "empty": "yellow"}.get(check.status, "red")
+        console.print(
+            f"[bold]{check.monitor}[/bold] check #{check.id}: [{colour}]{check.status}[/{colour}]"
+            f" · {check.model}/{check.version} · {check.rows:,} predictions, "
+            f"{check.labelled:,} labelled"
+        )
+        shown = [f"{k} {_fmt(check.metrics.get(k))}" for k in SHOWN if k in check.metrics]
+        if shown:
+            console.print("  " + " · ".join(shown))
+        drifted = (check.details.get("drift") or {}).get("drifted_columns") or []
+        if drifted:
+            console.print(f"  drifted: {', '.join(drifted)}")
+        for alert in outcome.alerts:
+            console.print(f"  [red]alert[/red] {alert.rule}: {alert.state} ({alert.message})")
+        console.print(f"  report: {check.report}")
+
+
+@app.command()
+@handle_errors
+def history(
+    name: str | None = typer.Argument(None, help="one monitor (default: all)"),
+    model: str | None = typer.Option(None, "--model"),
+    limit: int = typer.Option(20, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Stored checks, newest first, with their key metrics."""
+    from shipyard.monitoring.fluent import monitor_history
+
+    checks = monitor_history(name, model=model, limit=limit)
+    if as_json:
+        print_json([_check_dict(c) for c in checks])
+        return
+    table = Table()
+    for col in ("#", "monitor", "model", "status", "when", "rows", "labelled", *SHOWN):
+        table.add_column(col)
+    for c in checks:
+        table.add_row(
+            str(c.id), c.monitor, f"{c.model}/{c.version}", c.status, fmt_time(c.started_at),
+            f"{c.rows:,}", f"{c.labelled:,}", *(_fmt(c.metrics.get(k)) for k in SHOWN),
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def show(check_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    """One check: every metric, drifted columns and its report."""
+    from shipyard.monitoring.fluent import get_check
+
+    c = get_check(check_id)
+    if as_json:
+        print_json(_check_dict(c))
+        return
+    console.print(
+        f"check #{c.id} of [bold]{c.monitor}[/bold]: {c.status} · {c.model}/{c.version} · "
+        f"{fmt_time(c.started_at)} · {c.rows:,} predictions, {c.labelled:,} labelled"
+    )
+    table = Table("metric", "value")
+    for key, value in c.metrics.items():
+        table.add_row(key, _fmt(value))
+    console.print(table)
+    console.print(f"report: {c.report}")
+
+
+@app.command()
+@handle_errors
+def watch(
+    once: bool = typer.Option(False, "--once", help="one pass: run what is due, then exit"),
+    interval: float = typer.Option(1.0, "--interval", help="seconds between looks"),
+) -> None:
+    """Run monitors on their schedules: the one scheduler (`shipyard scheduler`) limited to
+    monitors."""
+    from typer.main import get_command
+
+    from shipyard.cli.scheduler import app as scheduler_app
+
+    args = ["--only", "monitors", "--interval", str(interval), *(["--once"] if once else [])]
+    get_command(scheduler_app).main(
+        args=args, prog_name="shipyard monitor watch", standalone_mode=False
+    )
+
+
+def feedback(
+    model: str = typer.Argument(..., help="the model the predictions were made by"),
+    path: Path = typer.Argument(..., help="a CSV, Parquet or JSON-lines file of labels"),
+    label: str = typer.Option("label", "--label", help="the column holding the ground truth"),
+    id_column: str = typer.Option("prediction_id", "--id-column", help="prediction id column"),
+    key: list[str] = typer.Option(
+        [], "--key", help="entity key column(s): match labels by key and time instead of id"
+    ),
+    ts: str = typer.Option("ts", "--ts", help="with --key: the column holding each label's time"),
+    allow_unknown: bool = typer.Option(
+        False, "--allow-unknown", help="store the labels that match even if some do not"
+    ),
+) -> None:
+    """Send ground truth that arrived after the predictions (by prediction id, or by entity
+    key and time: the newest prediction of that entity at or before the label's time)."""
+    from shipyard.monitoring.fluent import log_feedback
+
+    receipt = log_feedback(
+        model,
+        _read_labels(path),
+        label=label,
+        id_column=id_column,
+        keys=key,
+        ts=ts,
+        allow_unknown=allow_unknown,
+    )
+    extra = f", {receipt.replaced:,} replaced earlier labels" if receipt.replaced else ""
+    if receipt.unmatched:
+        extra += f", {receipt.unmatched:,} kept until their predictions are logged"
+    console.print(f"stored {receipt.stored:,} label(s) for [bold]{model}[/bold]{extra}")
+
+
+def _read_labels(path: Path) -> Any:
+    import pyarrow.csv as pcsv
+    import pyarrow.json as pjson
+    import pyarrow.parquet as pq
+
+    from shipyard.errors import InvalidArgument
+
+    if not path.is_file():
+        raise InvalidArgument(f"no file {path}; give a CSV, Parquet or JSON-lines file of labels")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return pq.read_table(path)
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return pjson.read_json(path)
+    if suffix in (".csv", ".txt"):
+        # ids and labels stay text unless the column is plainly numeric
+        return pcsv.read_csv(path)
+    raise InvalidArgument(f"{path.name}: labels must be .csv, .parquet or .jsonl")
+
+
+@alerts_app.command("list")
+@handle_errors
+def alerts_list(
+    monitor: str | None = typer.Option(None, "--monitor"),
+    limit: int = typer.Option(50, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Alerts, newest first: the rule, its value, and what each channel did."""
+    from shipyard.monitoring.fluent import list_alerts
+
+    found = list_alerts(monitor, limit=limit)
+    if as_json:
+        print_json([_alert_dict(a) for a in found])
+        return
+    table = Table()
+    for col in ("#", "monitor", "rule", "value", "state", "channels", "check", "when"):
+        table.add_column(col, overflow="fold")
+    for a in found:
+        channels = ", ".join(
+            f"{d.channel} {'ok' if d.ok else 'FAILED'} ({d.attempts})" for d in a.deliveries
+        )
+        table.add_row(
+            str(a.id), a.monitor, a.rule, _fmt(a.value), a.state, channels,
+            "" if a.check_id is None else f"#{a.check_id}", fmt_time(a.created_at),
+        )  # fmt: skip
+    console.print(table)
+
+
+@alerts_app.command("test")
+@handle_errors
+def alerts_test(name: str = typer.Argument(..., help="a monitor of shipyard.yaml")) -> None:
+    """Send a test message through a monitor's channels (nothing is recorded)."""
+    from shipyard.monitoring.alerts import deliver
+    from shipyard.monitoring.fluent import get_monitor
+
+    monitor = get_monitor(name)
+    payload = {
+        "monitor": monitor.name,
+        "model": monitor.model,
+        "rule": "test",
+        "metric": "test",
+        "value": None,
+        "threshold": 0.0,
+        "message": f"test alert of monitor {monitor.name}",
+    }
+    policy = monitor.alerts
+    for d in deliver(policy.with_channels(), payload, policy.attempts, policy.backoff_s):
+        state = "[green]ok[/green]" if d.ok else f"[red]failed[/red] {d.error}"
+        console.print(f"{d.channel}: {state} after {d.attempts} attempt(s)")
+
+
+def _check_dict(c: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(c)  # type: ignore[no-any-return]
+
+
+def _alert_dict(a: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(a)  # type: ignore[no-any-return]
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``monitor``, ``feedback`` and ``alerts`` to the root app."""
+    root.add_typer(app, name="monitor")
+    root.command("feedback")(handle_errors(feedback))
+    root.add_typer(alerts_app, name="alerts")
