@@ -13,7 +13,7 @@ import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "shipyard"
 FOUNDATION = {"config", "errors", "_util", "store", "artifacts"}
-SERVICES = {"tracking", "registry", "data", "features", "serving", "monitoring"}
+SERVICES = {"tracking", "registry", "data", "features", "serving", "monitoring", "pipelines"}
 INTERFACES = {"cli", "server", "client"}
 SDK_MODULES = {"fluent.py", "autolog.py"}  # the Python SDK: an interface living beside its service
 

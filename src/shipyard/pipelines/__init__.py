@@ -30,7 +30,12 @@ from shipyard.pipelines.entities import (
     WorkerLost,
 )
 from shipyard.pipelines.executors import Executor, open_executor
-from shipyard.pipelines.runner import run_pipeline
+from shipyard.pipelines.fluent import (
+    get_pipeline_run,
+    list_pipeline_runs,
+    list_pipelines,
+    run_pipeline,
+)
 
 __all__ = [
     "Executor",
@@ -48,6 +53,9 @@ __all__ = [
     "StepTimeout",
     "WorkerLost",
     "get_pipeline",
+    "get_pipeline_run",
+    "list_pipeline_runs",
+    "list_pipelines",
     "load_pipelines",
     "open_executor",
     "run_pipeline",

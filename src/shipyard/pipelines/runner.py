@@ -1,4 +1,4 @@
-"""``run_pipeline``: plan, skip what is cached, run the rest on an executor, record everything.
+"""The driver behind ``run_pipeline``: plan, skip what is cached, run the rest, record it all.
 
 The driver (this process) walks the DAG: a step whose upstream steps are done is hashed; if an
 earlier run had the same cache key its outputs are reused (CACHED), otherwise it is submitted to
@@ -22,24 +22,23 @@ from typing import TYPE_CHECKING, Any
 from shipyard._util import current_user, now_ms
 from shipyard.errors import AlreadyExists, InvalidArgument, NotFound
 from shipyard.pipelines.cache import StepHashes, step_hashes, why_rerun
-from shipyard.pipelines.definitions import Pipeline, StepDef, code_hash, get_pipeline
+from shipyard.pipelines.definitions import Pipeline, StepDef, code_hash
 from shipyard.pipelines.entities import (
-    PipelineFailed,
     PipelineRun,
-    PipelineRunResult,
     RunState,
     StepFailure,
     StepState,
     StepStatus,
     StepTimeout,
 )
-from shipyard.pipelines.executors import Executor, open_executor
+from shipyard.pipelines.executors import Executor
 from shipyard.pipelines.steps import StepContext
 from shipyard.pipelines.worker import PortableFn, StepTask, error_record, execute
 
 if TYPE_CHECKING:
-    from shipyard.client import Services
+    from shipyard.config import Settings
     from shipyard.pipelines.service import PipelineRunStore
+    from shipyard.tracking.service import TrackingService
 
 StepEvent = Callable[[StepState], None]
 # Extra time the driver allows past a step's timeout before abandoning it (the worker's own
@@ -47,78 +46,23 @@ StepEvent = Callable[[StepState], None]
 TIMEOUT_GRACE_S = 5.0
 
 
-def run_pipeline(
-    pipeline: str | Pipeline,
-    *,
-    steps: Sequence[str] | None = None,
-    from_step: str | None = None,
-    resume: bool = False,
-    no_cache: bool = False,
-    executor: str | Executor | None = None,
-    trigger: str = "manual",
-    on_event: StepEvent | None = None,
-    raise_on_failure: bool = False,
-) -> PipelineRunResult:
-    """Run a pipeline (a name from ``shipyard.yaml``, or a :class:`Pipeline`).
-
-    ``steps`` runs only those steps (upstream outputs come from their newest earlier run);
-    ``from_step`` runs that step and everything below it; ``resume`` continues the newest
-    failed run, reusing what succeeded in it; ``no_cache`` runs every selected step;
-    ``executor`` is a URL (``local``, ``local:4``, ``dask://host:8786``, ``dask://local``) or
-    an started :class:`Executor` (default: the pipeline's, else ``SHIPYARD_EXECUTOR``).
-    ``on_event`` is called with every step state change. Returns a
-    :class:`PipelineRunResult`; a failed run is returned (``result.ok`` False, the report in
-    ``result.run.failure``) unless ``raise_on_failure``, which raises PipelineFailed.
-
-    Raises InvalidArgument (bad selection, nothing to resume, a bad executor URL),
-    ExecutorUnavailable (a Dask scheduler that does not answer) before recording anything.
-    """
-    from shipyard.tracking import fluent
-
-    services = fluent.services()
-    pipe = pipeline if isinstance(pipeline, Pipeline) else get_pipeline(pipeline, services.settings)
-    store = runs_store(services)
-    plan = _plan(pipe, store, steps=steps, from_step=from_step, resume=resume)
-    owned = executor is None or isinstance(executor, str)
-    pool = (
-        open_executor(executor or pipe.executor or services.settings.executor)
-        if executor is None or isinstance(executor, str)
-        else executor
-    )
-    pool.start()
-    try:
-        driver = _Driver(pipe, services, store, pool, plan, no_cache, on_event)
-        run = driver.run(trigger)
-    finally:
-        if owned:
-            pool.close()
-    if raise_on_failure and run.status != RunState.SUCCEEDED:
-        raise PipelineFailed(run.failure.describe() if run.failure else "pipeline failed", run)
-    return PipelineRunResult(run=run, outputs=driver.outputs)
-
-
-def runs_store(services: Services) -> PipelineRunStore:
-    """The pipeline-run records of ``services``."""
-    if services.pipelines is None:
-        raise InvalidArgument("these services keep no pipeline runs (connect to a store)")
-    return services.pipelines
-
-
 @dataclass
-class _Plan:
+class Plan:
+    """Which steps run, and which take their outputs from an earlier run."""
+
     selected: list[str]
     reused: dict[str, StepState]  # not selected: outputs from an earlier run
     resumed_from: str | None = None
 
 
-def _plan(
+def plan_run(
     pipe: Pipeline,
     store: PipelineRunStore,
     *,
     steps: Sequence[str] | None,
     from_step: str | None,
     resume: bool,
-) -> _Plan:
+) -> Plan:
     if resume and (steps or from_step):
         raise InvalidArgument(
             "--resume continues a failed run; do not combine it with --step/--from"
@@ -153,7 +97,7 @@ def _plan(
                 f"run it too (--from {name}) or the whole pipeline first"
             )
         reused[name] = last
-    return _Plan([n for n in order if n in chosen], reused, resumed_from)
+    return Plan([n for n in order if n in chosen], reused, resumed_from)
 
 
 @dataclass
@@ -166,12 +110,15 @@ class _Flight:
 
 
 @dataclass
-class _Driver:
+class Driver:
+    """Runs one planned pipeline run on ``pool``, recording it in ``store`` and ``tracking``."""
+
     pipe: Pipeline
-    services: Services
+    tracking: TrackingService
+    settings: Settings
     store: PipelineRunStore
     pool: Executor
-    plan: _Plan
+    plan: Plan
     no_cache: bool
     on_event: StepEvent | None
     states: dict[str, StepState] = field(default_factory=dict)
@@ -180,9 +127,9 @@ class _Driver:
 
     def run(self, trigger: str) -> PipelineRun:
         pipe = self.pipe
-        tracking = self.services.tracking
+        tracking = self.tracking
         self._code = {s: code_hash(pipe.step(s), pipe.search_path) for s in self.plan.selected}
-        self.experiment_id = _experiment(self.services, pipe.experiment or pipe.name)
+        self.experiment_id = _experiment(tracking, pipe.experiment or pipe.name)
         parent = tracking.create_run(
             self.experiment_id,
             name=f"pipeline:{pipe.name}",
@@ -349,7 +296,7 @@ class _Driver:
             pipeline=self.pipe.name,
             step=step,
             inputs=inputs,
-            settings=_worker_settings(self.services),
+            settings=worker_settings(self.settings),
             experiment_id=self.experiment_id,
             parent_run_id=self.parent_run_id,
             base_dir=str(self.pipe.base_dir or Path.cwd()),
@@ -369,7 +316,7 @@ class _Driver:
         flights[fut] = _Flight(name, attempt, started, deadline, hashes)
 
     def _cached(self, state: StepState, hashes: StepHashes, hit: StepState) -> None:
-        tracking = self.services.tracking
+        tracking = self.tracking
         run = tracking.create_run(
             self.experiment_id,
             name=state.step,
@@ -473,8 +420,7 @@ class _Driver:
             self.on_event(state)
 
 
-def _experiment(services: Services, name: str) -> int:
-    tracking = services.tracking
+def _experiment(tracking: TrackingService, name: str) -> int:
     try:
         return tracking.get_experiment(name).experiment_id
     except NotFound:
@@ -484,8 +430,8 @@ def _experiment(services: Services, name: str) -> int:
             return tracking.get_experiment(name).experiment_id
 
 
-def _worker_settings(services: Services) -> dict[str, str]:
-    s = services.settings
+def worker_settings(s: Settings) -> dict[str, str]:
+    """What a worker needs to reach the same stores (URLs, home, token)."""
     values = {
         "home": str(s.home),
         "tracking_uri": s.tracking_uri,
@@ -496,4 +442,4 @@ def _worker_settings(services: Services) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
-__all__ = ["StepEvent", "run_pipeline", "runs_store"]
+__all__ = ["Driver", "Plan", "StepEvent", "plan_run", "worker_settings"]

@@ -59,13 +59,13 @@ class PortableFn:
         try:
             return (PortableFn, (pickle.loads(pickle.dumps(self.fn)),))
         except (pickle.PicklingError, AttributeError, TypeError):
-            import cloudpickle
+            import cloudpickle  # type: ignore[import-untyped]
 
             return (_from_cloudpickle, (cloudpickle.dumps(self.fn),))
 
 
 def _from_cloudpickle(data: bytes) -> PortableFn:
-    import cloudpickle
+    import cloudpickle  # type: ignore[import-untyped]
 
     return PortableFn(cloudpickle.loads(data))
 
@@ -73,7 +73,7 @@ def _from_cloudpickle(data: bytes) -> PortableFn:
 _configured: list[tuple[tuple[str, str], ...]] = []
 
 
-def _configure(settings: Mapping[str, str]) -> None:
+def configure_worker(settings: Mapping[str, str]) -> None:
     """Point this process's SDK at the pipeline's stores (once per distinct configuration)."""
     from shipyard.tracking import fluent
 
@@ -92,7 +92,7 @@ def execute(task: StepTask, pool: Any = None) -> dict[str, Any]:
     from shipyard.tracking import fluent
 
     if pool is None:
-        _configure(task.settings)
+        configure_worker(task.settings)
     tags = {
         "shipyard.pipeline": task.pipeline,
         "shipyard.pipeline.step": task.step.name,

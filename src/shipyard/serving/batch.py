@@ -42,6 +42,7 @@ from shipyard.serving.ids import new_id_array
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
+    from shipyard.pipelines.executors import Executor
     from shipyard.registry.package import LoadedModel
 
 DEFAULT_CHUNK_ROWS = 100_000
@@ -77,6 +78,7 @@ def predict_batch(
     input_format: str | None = None,
     output_format: str | None = None,
     progress: Progress | None = None,
+    executor: str | Executor | None = None,
 ) -> BatchResult:
     """Predict with model ``ref`` (``churn@champion``, ``churn/3``) over a CSV or Parquet file.
 
@@ -89,6 +91,11 @@ def predict_batch(
     Raises NotFound (no input file, unknown model or version), InvalidArgument (unknown format,
     a column the model needs or a key column missing from the input, values the signature
     refuses, a bad option).
+
+    ``executor`` (``local``, ``local:N``, ``dask://host:port``, ``dask://local`` or a started
+    :class:`~shipyard.pipelines.executors.Executor`) predicts the chunks on that executor's
+    workers instead of threads here; each worker loads the model version once. Reading and
+    writing stay here, so the input and output need not be visible to the workers.
     """
     started = time.perf_counter()
     keys = _check_options(key, chunk_rows, workers)
@@ -100,7 +107,10 @@ def predict_batch(
         raise InvalidArgument(f"the output {target.url} is the input file; write somewhere else")
     plan = _Plan.load(ref, source, keys)
     reader = _open_reader(source, plan.read_columns, chunk_rows, plan.csv_types)
-    rows, chunks, columns = _run(plan, reader, target, n_workers, progress)
+    if executor is not None:
+        rows, chunks, columns = _run_on_executor(plan, reader, target, executor, progress)
+    else:
+        rows, chunks, columns = _run(plan, reader, target, n_workers, progress)
     return BatchResult(
         model=plan.name,
         version=plan.version,
@@ -612,8 +622,63 @@ def _cast(table: pa.Table, schema: pa.Schema | None) -> pa.Table:
 # --------------------------------------------------------------------------- the pipeline
 
 
+def _run_on_executor(
+    plan: _Plan,
+    reader: _Reader,
+    target: _Location,
+    executor: str | Executor,
+    progress: Progress | None,
+) -> tuple[int, int, tuple[str, ...]]:
+    """:func:`_run` with each chunk predicted on an executor's worker (the model loaded there)."""
+    from dataclasses import replace
+
+    from shipyard.pipelines.executors import open_executor
+    from shipyard.pipelines.runner import worker_settings
+    from shipyard.tracking.fluent import services
+
+    pool = open_executor(executor) if isinstance(executor, str) else executor
+    pool.start()
+    settings = worker_settings(services().settings)
+    remote = replace(plan, model=None)  # type: ignore[arg-type]  # loaded on the worker
+
+    def submit(chunk: pa.Table, offset: int) -> Future[pa.Table]:
+        return pool.submit(_predict_remote, settings, remote, chunk, offset)
+
+    try:
+        return _run(plan, reader, target, pool.workers, progress, submit=submit)
+    finally:
+        if isinstance(executor, str):
+            pool.close()
+
+
+_REMOTE_MODELS: dict[tuple[str, str, int], LoadedModel] = {}
+
+
+def _predict_remote(
+    settings: dict[str, str], plan: _Plan, chunk: pa.Table, offset: int
+) -> pa.Table:
+    """On an executor's worker: load the plan's model version once per process, predict."""
+    from dataclasses import replace
+
+    from shipyard.pipelines.worker import configure_worker
+    from shipyard.registry.fluent import load_model
+
+    configure_worker(settings)
+    key = (settings.get("tracking_uri", ""), plan.name, plan.version)
+    if key not in _REMOTE_MODELS:
+        _REMOTE_MODELS.clear()
+        _REMOTE_MODELS[key] = load_model(f"{plan.name}/{plan.version}")
+    return _predict_chunk(replace(plan, model=_REMOTE_MODELS[key]), chunk, offset)
+
+
 def _run(
-    plan: _Plan, reader: _Reader, target: _Location, workers: int, progress: Progress | None
+    plan: _Plan,
+    reader: _Reader,
+    target: _Location,
+    workers: int,
+    progress: Progress | None,
+    *,
+    submit: Callable[[pa.Table, int], Future[pa.Table]] | None = None,
 ) -> tuple[int, int, tuple[str, ...]]:
     """Read on this thread, predict on ``workers`` threads, write in order on another one.
 
@@ -630,7 +695,10 @@ def _run(
                 for chunk in reader.chunks:
                     if drain.error is not None:
                         break
-                    drain.put(pool.submit(_predict_chunk, plan, chunk, offset))
+                    if submit is not None:
+                        drain.put(submit(chunk, offset))
+                    else:
+                        drain.put(pool.submit(_predict_chunk, plan, chunk, offset))
                     offset += chunk.num_rows
             except BaseException:
                 drain.stop.set()

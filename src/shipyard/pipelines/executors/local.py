@@ -14,7 +14,7 @@ from shipyard.errors import InvalidArgument
 from shipyard.pipelines.entities import WorkerLost
 
 # Modules every worker imports once, at the fork server, so each task starts warm.
-PRELOAD = ["shipyard.pipelines.worker", "shipyard.tracking.fluent", "shipyard.client"]
+PRELOAD = ["shipyard.pipelines.worker", "shipyard.tracking.fluent", "shipyard.tracking.sql"]
 
 
 class LocalExecutor:
