@@ -48,25 +48,33 @@ class OfflineStore:
         self.datasets = datasets
         self.root = root
 
-    def rows(self, view: FeatureView, keys: tuple[str, ...]) -> ViewRows:
-        """Every offline row of ``view`` (columns: keys, timestamp, features)."""
+    def rows(self, view: FeatureView, keys: tuple[str, ...], *, lay_out: bool = True) -> ViewRows:
+        """Every offline row of ``view`` (columns: keys, timestamp, features).
+
+        The dataset part comes from the laid-out cache; when that is missing it is built and
+        written, unless ``lay_out`` is False (a caller that reads the rows once, such as
+        materialization, which only needs the latest row per key, gets them unsorted).
+        """
         parts: list[pa.Table] = []
         source = None
+        laid_out = True
         if view.source is not None:
             source = self.datasets.get(view.source)
-            parts.append(self._sorted_source(view, keys, source))
+            table, laid_out = self._source(view, keys, source, lay_out=lay_out)
+            parts.append(table)
         pushed = self.pushed(view, keys)
         if pushed is not None:
             parts.append(pushed)
         if not parts:
             return ViewRows(_empty(view, keys), True, None)
         if len(parts) == 1:
-            return ViewRows(parts[0], pushed is None, source)
+            return ViewRows(parts[0], laid_out and pushed is None, source)
         return ViewRows(pa.concat_tables(parts, promote_options="permissive"), False, source)
 
-    def _sorted_source(
-        self, view: FeatureView, keys: tuple[str, ...], version: DatasetVersion
-    ) -> pa.Table:
+    def _source(
+        self, view: FeatureView, keys: tuple[str, ...], version: DatasetVersion, *, lay_out: bool
+    ) -> tuple[pa.Table, bool]:
+        """The dataset version's rows and whether they are laid out (sorted for the join)."""
         import pyarrow.parquet as pq
 
         cache = (
@@ -76,11 +84,13 @@ class OfflineStore:
             / f"{version.version[:16]}-{spec_hash(view)[:12]}.parquet"
         )
         if cache.is_file():
-            return pq.read_table(cache)
+            return pq.read_table(cache), True
         table = conform(self.datasets.load_version(version), view, keys, what=version.ref)
+        if not lay_out:
+            return table, False
         laid_out = sort_for_join(table, keys, view.timestamp)
         _write_atomic(laid_out, cache)
-        return laid_out
+        return laid_out, True
 
     def append_pushed(self, view: FeatureView, table: pa.Table) -> Path:
         """Append pushed rows (already conformed) as a new Parquet part."""

@@ -303,7 +303,7 @@ class FeatureStore:
         for name in names:
             view, _ = load_view(self.catalog, name)
             keys = view_keys(self.catalog, view)
-            rows = self.offline.rows(view, keys)
+            rows = self.offline.rows(view, keys, lay_out=False)
             table = rows.table
             state = self.catalog.get_materialization(name)
             if incremental and state is not None and state.watermark_us is not None:

@@ -491,11 +491,11 @@ def test_redis_prefixes_isolate_and_delete_view_cleans_up(redis_prefix: str) -> 
         assert read(mine, [1, 2], ["x"])["x"] == ["mine", "mine"]
         assert read(theirs, [1, 2], ["x"])["x"] == ["theirs", None]
         assert sorted(redis_keys(f"{redis_prefix}a:")) == [
-            f"{redis_prefix}a:v:{k}".encode() for k in ("1", "2", "types")
+            f"{redis_prefix}a:v:{k}".encode() for k in ("1", "2", "layouts", "types")
         ]
         assert mine.delete_view("v") == 2
         assert redis_keys(f"{redis_prefix}a:") == []
-        assert len(redis_keys(f"{redis_prefix}b:")) == 2
+        assert len(redis_keys(f"{redis_prefix}b:")) == 3  # the entity, the types and the layouts
     finally:
         mine.close()
         theirs.close()

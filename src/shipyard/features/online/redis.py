@@ -2,13 +2,14 @@
 
 Each entity of a view is one string key ``{prefix}{view}:{encoded key}`` whose value is the event
 time (20 decimal digits: microseconds + 2**63, so it sorts and compares exactly) followed by the
-JSON object of feature values. The view's feature types live in the hash
-``{prefix}{view}:types`` (entity keys always start with a digit, ``-`` or ``"``, so they never
-collide with it).
+packed record of feature values (``codec.py``). The view's feature types live in the hash
+``{prefix}{view}:types`` and the layouts of its records in ``{prefix}{view}:layouts`` (entity
+keys always start with a digit, ``-`` or ``"``, so they never collide with either).
 
 A write batch is one Lua script call: for each key it keeps the stored value when that is newer,
 else sets the new one, atomically, so every entity is all-or-nothing and concurrent writers
-cannot interleave. A read is one pipelined round trip (``HGETALL`` of the types + ``MGET``).
+cannot interleave. A read is one pipelined round trip (``HGETALL`` of the types + ``MGET``),
+plus one ``HGETALL`` of the layouts the first time a layout is seen.
 ``delete_view`` walks ``SCAN MATCH {prefix}{view}:*`` and ``UNLINK``s what it finds.
 """
 
@@ -36,12 +37,14 @@ from shipyard.features.online.base import (
     merge_types,
     prepare_write,
 )
+from shipyard.features.online.codec import Layout, layout_id
 
 DEFAULT_PREFIX = "shipyard:"
 START_COMMAND = "redis-server --daemonize yes"
 TS_OFFSET = 2**63
 TS_DIGITS = 20
 TYPES_SUFFIX = "types"
+LAYOUTS_SUFFIX = "layouts"
 SCAN_COUNT = 1000
 
 # KEYS: entity keys; ARGV: values, same order. Returns how many were set. The event times are
@@ -107,6 +110,7 @@ class RedisOnlineStore:
         self._lock = threading.Lock()
         self._redis: redis.Redis | None = None
         self._script: Any = None
+        self._layouts: dict[bytes, Layout] = {}  # by id: content-addressed, never stale
 
     # -- connection --------------------------------------------------------------------------------
 
@@ -145,6 +149,14 @@ class RedisOnlineStore:
     def _types_key(self, view: str) -> str:
         return f"{self.prefix}{view}:{TYPES_SUFFIX}"
 
+    def _layouts_key(self, view: str) -> str:
+        return f"{self.prefix}{view}:{LAYOUTS_SUFFIX}"
+
+    def _load_layouts(self, client: redis.Redis, view: str) -> None:
+        for lid, spec in client.hgetall(self._layouts_key(view)).items():
+            text = lid.decode() if isinstance(lid, bytes) else lid
+            self._layouts[bytes.fromhex(text)] = Layout.from_spec(spec)
+
     # -- the protocol ----------------------------------------------------------------------------
 
     def write(
@@ -162,13 +174,15 @@ class RedisOnlineStore:
         client = self._client()
         with self._errors():
             self._register_types(client, view, prepared.types)
+            layout = prepared.layout
+            client.hset(self._layouts_key(view), layout.id.hex(), layout.spec)
         applied = 0
         for start, stop, done in prepared.batches(self._batch_rows):
             names = [self._key(view, k) for k in prepared.keys[start:stop]]
             values = [
-                f"{ts + TS_OFFSET:0{TS_DIGITS}d}{blob}"
-                for ts, blob in zip(
-                    prepared.micros[start:stop], prepared.blobs[start:stop], strict=True
+                b"%020d%b" % (ts + TS_OFFSET, record)
+                for ts, record in zip(
+                    prepared.micros[start:stop], prepared.records[start:stop], strict=True
                 )
             ]
             with self._errors():
@@ -214,7 +228,10 @@ class RedisOnlineStore:
             if value is not None:
                 found[key] = (int(value[:TS_DIGITS]) - TS_OFFSET, value[TS_DIGITS:])
         try:
-            return assemble(row_keys, found, names, stored)
+            if any(layout_id(v) not in self._layouts for _, v in found.values()):
+                with self._errors():
+                    self._load_layouts(client, view)
+            return assemble(row_keys, found, names, stored, self._layouts)
         except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as exc:
             raise InvalidArgument(
                 f"stored values of view {view!r} in {self.url} do not match their registered "
@@ -226,24 +243,25 @@ class RedisOnlineStore:
         check_name(view, "feature view")
         client = self._client()
         pattern = glob_escape(f"{self.prefix}{view}:") + "*"
-        types_key = self._types_key(view).encode()
+        own = {self._types_key(view).encode(), self._layouts_key(view).encode()}
         removed = 0
         with self._errors():
             batch: list[bytes] = []
             for key in client.scan_iter(match=pattern, count=SCAN_COUNT):
                 batch.append(key)
                 if len(batch) >= SCAN_COUNT:
-                    removed += self._unlink(client, batch, types_key)
+                    removed += self._unlink(client, batch, own)
                     batch = []
-            removed += self._unlink(client, batch, types_key)
+            removed += self._unlink(client, batch, own)
         return removed
 
     @staticmethod
-    def _unlink(client: redis.Redis, batch: list[bytes], types_key: bytes) -> int:
+    def _unlink(client: redis.Redis, batch: list[bytes], own: set[bytes]) -> int:
+        """Unlink ``batch``; returns how many were entities (not the view's ``own`` hashes)."""
         if not batch:
             return 0
         client.unlink(*batch)
-        return sum(1 for k in batch if k != types_key)
+        return sum(1 for k in batch if k not in own)
 
     def close(self) -> None:
         """Disconnect the connection pool; a later call reconnects."""

@@ -1,7 +1,8 @@
 """The embedded online store: one SQLite file (``sqlite:///path/online.db``), WAL mode.
 
-Two tables: ``online_features`` (view, feature, logical type) and ``online_values`` (view,
-entity key, event µs, JSON object), both keyed by their first columns. A write is one
+Three tables: ``online_features`` (view, feature, logical type), ``online_layouts`` (view,
+layout id, spec: how records are packed, see ``codec.py``) and ``online_values`` (view, entity
+key, event µs, packed record), each keyed by its first columns. A write is one
 ``INSERT … ON CONFLICT DO UPDATE … WHERE excluded.ts >= ts`` per batch (``executemany`` in one
 ``BEGIN IMMEDIATE`` transaction), so an older row never replaces a newer one, a failure rolls
 back only the current batch, and concurrent writers queue on the lock instead of deadlocking.
@@ -30,6 +31,7 @@ from shipyard.features.online.base import (
     merge_types,
     prepare_write,
 )
+from shipyard.features.online.codec import Layout, layout_id
 
 BUSY_TIMEOUT_S = 60.0
 MAX_PARAMS = 10_000  # keys per SELECT (SQLite allows 32,766 parameters)
@@ -38,7 +40,9 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS online_features (view TEXT NOT NULL, feature TEXT NOT NULL, "
     "type TEXT NOT NULL, PRIMARY KEY (view, feature)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS online_values (view TEXT NOT NULL, key TEXT NOT NULL, "
-    "ts INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (view, key)) WITHOUT ROWID",
+    "ts INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY (view, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS online_layouts (view TEXT NOT NULL, id BLOB NOT NULL, "
+    "spec TEXT NOT NULL, PRIMARY KEY (view, id)) WITHOUT ROWID",
 )
 _UPSERT = (
     "INSERT INTO online_values (view, key, ts, value) VALUES (?, ?, ?, ?) "
@@ -48,6 +52,8 @@ _UPSERT = (
 _SELECT = "SELECT key, ts, value FROM online_values WHERE view = ? AND key IN ({marks})"
 _TYPES = "SELECT feature, type FROM online_features WHERE view = ?"
 _SET_TYPE = "INSERT OR REPLACE INTO online_features (view, feature, type) VALUES (?, ?, ?)"
+_LAYOUTS = "SELECT id, spec FROM online_layouts WHERE view = ?"
+_ADD_LAYOUT = "INSERT OR IGNORE INTO online_layouts (view, id, spec) VALUES (?, ?, ?)"
 
 
 def sqlite_path(url: str) -> Path:
@@ -82,6 +88,7 @@ class SqliteOnlineStore:
         self._connections: list[sqlite3.Connection] = []
         self._generation = 0
         self._schema_ready = False
+        self._layouts: dict[bytes, Layout] = {}  # by id: content-addressed, never stale
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -164,13 +171,14 @@ class SqliteOnlineStore:
             stored = dict(conn.execute(_TYPES, (view,)).fetchall())
             updates = merge_types(view, stored, prepared.types)
             conn.executemany(_SET_TYPE, [(view, f, t) for f, t in updates.items()])
+            conn.execute(_ADD_LAYOUT, (view, prepared.layout.id, prepared.layout.spec))
         applied = 0
         for start, stop, done in prepared.batches(self._batch_rows):
             rows = zip(
                 [view] * (stop - start),
                 prepared.keys[start:stop],
                 prepared.micros[start:stop],
-                prepared.blobs[start:stop],
+                prepared.records[start:stop],
                 strict=True,
             )
             with self._transaction(write=True) as conn:
@@ -190,7 +198,7 @@ class SqliteOnlineStore:
         view, key_names, names = check_request(view, entities, keys, features)
         row_keys = encode_keys(entities, key_names)
         wanted = list(dict.fromkeys(k for k in row_keys if k is not None))
-        found: dict[str, tuple[int, str]] = {}
+        found: dict[str, tuple[int, bytes]] = {}
         with self._transaction(write=False) as conn:
             stored = dict(conn.execute(_TYPES, (view,)).fetchall())
             for start in range(0, len(wanted), MAX_PARAMS):
@@ -198,7 +206,10 @@ class SqliteOnlineStore:
                 sql = _SELECT.format(marks=",".join("?" * len(chunk)))
                 for key, ts, value in conn.execute(sql, (view, *chunk)):
                     found[key] = (ts, value)
-        return assemble(row_keys, found, names, stored)
+            if any(layout_id(v) not in self._layouts for _, v in found.values()):
+                for lid, spec in conn.execute(_LAYOUTS, (view,)):
+                    self._layouts[bytes(lid)] = Layout.from_spec(spec)
+        return assemble(row_keys, found, names, stored, self._layouts)
 
     def delete_view(self, view: str) -> int:
         """Delete ``view``'s values and registered features; returns the entities removed."""
@@ -206,6 +217,7 @@ class SqliteOnlineStore:
         with self._transaction(write=True) as conn:
             removed = conn.execute("DELETE FROM online_values WHERE view = ?", (view,)).rowcount
             conn.execute("DELETE FROM online_features WHERE view = ?", (view,))
+            conn.execute("DELETE FROM online_layouts WHERE view = ?", (view,))
         return int(removed)
 
     def close(self) -> None:
