@@ -7,6 +7,7 @@ import os
 import re
 import time
 from contextvars import ContextVar
+from datetime import timedelta
 from functools import cache
 
 from shipyard.errors import InvalidArgument
@@ -68,3 +69,25 @@ def check_name(name: object, what: str, *, max_len: int = 250) -> str:
             "starting with a letter or digit"
         )
     return name
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: object, what: str = "duration") -> timedelta:
+    """A duration like "90s", "15m", "24h", "7d" or "2w" as a ``timedelta``.
+
+    Raises InvalidArgument naming ``what`` when the text is not a number followed by s, m, h,
+    d or w.
+
+    >>> parse_duration("36h")
+    datetime.timedelta(days=1, seconds=43200)
+    """
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not match:
+        raise InvalidArgument(
+            f"{what} {text!r} is not a duration; write a number and a unit s, m, h, d or w "
+            '(e.g. "24h", "7d")'
+        )
+    return timedelta(seconds=float(match[1]) * _DURATION_UNITS[match[2]])

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from shipyard._util import check_name
+from shipyard._util import check_name, parse_duration
 from shipyard.errors import InvalidArgument
 
 DTYPES = ("float64", "int64", "string", "bool", "timestamp")
@@ -62,10 +62,8 @@ def parse_ttl(value: object) -> timedelta | None:
     elif isinstance(value, int | float) and not isinstance(value, bool):
         ttl = timedelta(seconds=value)
     elif isinstance(value, str):
-        from shipyard.data.validation.rules import parse_age
-
         try:
-            ttl = parse_age(value)
+            ttl = parse_duration(value, "ttl")
         except InvalidArgument:
             raise InvalidArgument(
                 f"ttl {value!r} is not a duration; write a number and a unit s, m, h, d or w "

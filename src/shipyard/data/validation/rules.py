@@ -9,12 +9,12 @@ holding); only ``not_null`` counts nulls. ``unique`` ignores rows with a null ke
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from shipyard._util import parse_duration
 from shipyard.errors import InvalidArgument
 
 __all__ = [
@@ -37,8 +37,6 @@ __all__ = [
 
 SEVERITIES = ("error", "warn")
 Literal = int | float | str | bool
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,21 +222,12 @@ class RowCount(Rule):
 
 
 def parse_age(text: str) -> timedelta:
-    """A duration like "90s", "15m", "24h", "7d" or "2w" as a ``timedelta``.
-
-    Raises:
-        InvalidArgument: the text is not a number followed by s, m, h, d or w.
+    """A freshness rule's ``max_age`` ("24h", "7d") as a ``timedelta``; raises InvalidArgument.
 
     >>> parse_age("36h")
     datetime.timedelta(days=1, seconds=43200)
     """
-    match = _AGE.match(text) if isinstance(text, str) else None
-    if not match:
-        raise InvalidArgument(
-            f"max_age {text!r} is not a duration; write a number and a unit s, m, h, d or w "
-            '(e.g. "24h", "7d")'
-        )
-    return timedelta(seconds=float(match[1]) * _AGE_UNITS[match[2]])
+    return parse_duration(text, "max_age")
 
 
 @dataclass(frozen=True, kw_only=True)
