@@ -60,7 +60,13 @@ def make_model() -> Pipeline:
 @pytest.fixture
 def churn_model() -> ModelVersion:
     """``churn/1`` (alias champion), trained on dataset ``churn-data`` inside a run."""
-    frame = churn_frame(2000, seed=1)
+    return churn_model_on()
+
+
+def churn_model_on(seed: int = 1, *, shift: bool = False, alias: str = "champion") -> ModelVersion:
+    """Train and register the next ``churn`` version on a new ``churn-data`` version, in the
+    store the SDK is configured for."""
+    frame = churn_frame(2000, seed=seed, shift=shift)
     shipyard.ingest_dataset(frame, name="churn-data")
     with shipyard.start_run(experiment="churn"):
         table = shipyard.load_dataset("churn-data").to_pandas()
@@ -68,18 +74,23 @@ def churn_model() -> ModelVersion:
         shipyard.log_model(model, "model", input_example=table[FEATURES].head(20))
         run = shipyard.active_run()
         assert run is not None
-        return shipyard.register_model("churn", run_id=run.run_id, alias="champion")
+        return shipyard.register_model("churn", run_id=run.run_id, alias=alias)
 
 
 def serve_predictions(
-    frame: pd.DataFrame, ref: str = "churn@champion", batch: int = 200
+    frame: pd.DataFrame,
+    ref: str = "churn@champion",
+    *,
+    batch: int = 200,
+    columns: Sequence[str] = FEATURES,
+    **options: Any,
 ) -> list[str]:
-    """Send ``frame``'s features to a real model server with the prediction log on; return
+    """Send ``frame``'s ``columns`` to a real model server with the prediction log on; return
     the prediction ids in row order (the log is flushed when the server stops)."""
     ids: list[str] = []
-    with running([ref], log_predictions=True) as client:
+    with running([ref], log_predictions=True, **options) as client:
         for start in range(0, len(frame), batch):
-            part = frame.iloc[start : start + batch][FEATURES]
+            part = frame.iloc[start : start + batch][list(columns)]
             answer = client.post(
                 "/v1/models/churn/predict", json={"dataframe_records": part.to_dict("records")}
             )

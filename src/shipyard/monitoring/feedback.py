@@ -34,15 +34,20 @@ def as_table(data: Any) -> pa.Table:
     """An Arrow table from a table, a pandas DataFrame, records or a mapping of columns."""
     if isinstance(data, pa.Table):
         return data
-    if isinstance(data, Mapping):
-        return pa.table({str(k): list(v) for k, v in data.items()})
-    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
-        rows = list(data)
-        if not all(isinstance(r, Mapping) for r in rows):
-            raise InvalidArgument("feedback records must be mappings like {'prediction_id': …}")
-        return pa.Table.from_pylist(rows)
-    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
-        return pa.Table.from_pandas(data, preserve_index=False)
+    try:
+        if isinstance(data, Mapping):
+            return pa.table({str(k): list(v) for k, v in data.items()})
+        if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+            rows = list(data)
+            if not all(isinstance(r, Mapping) for r in rows):
+                raise InvalidArgument("feedback records must be mappings like {'prediction_id': …}")
+            return pa.Table.from_pylist(rows)
+        if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
+            return pa.Table.from_pandas(data, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InvalidArgument(
+            f"feedback columns must each hold one type of value (and the same count): {exc}"
+        ) from exc
     raise InvalidArgument(
         "feedback must be an Arrow table, a DataFrame, records or columns, not "
         f"{type(data).__name__}"

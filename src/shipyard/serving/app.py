@@ -328,7 +328,9 @@ class ModelServer:
     async def _predict(self, request: Request, model: ServedModel, ctx: _Context) -> Response:
         body = await read_body(request, limit=self.options.max_body_bytes)
         raw = parse_body(body, request.headers.get("content-type"))
+        sent = None  # behind a feature service: the entity keys and request fields, for the log
         if self.options.feature_service is not None:
+            sent = raw.columns
             raw = await asyncio.to_thread(self._with_features, raw)
         served, ctx.role = self._route(model, request, raw)
         ctx.version = served.version
@@ -342,7 +344,7 @@ class ModelServer:
         else:
             content = _dumps({"predictions": output.predictions})
         latency_ms = (time.perf_counter() - ctx.start) * 1000.0
-        self._log(served, job, output, ids, latency_ms, status="ok")
+        self._log(served, job, output, ids, latency_ms, status="ok", sent=sent)
         self._mirror(model, raw, output, ids)
         headers = {"X-Model-Version": f"{served.name}/{served.version}"}
         return Response(content, media_type="application/json", headers=headers)
@@ -396,10 +398,13 @@ class ModelServer:
         latency_ms: float,
         *,
         status: str,
+        sent: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         plog = self.prediction_log
         if plog is None:
             return
+        from shipyard.serving.predictions import with_columns
+
         outputs: dict[str, Any] = {"prediction": output.predictions}
         if output.proba is not None and output.classes is not None:
             for j, cls in enumerate(output.classes):
@@ -408,7 +413,9 @@ class ModelServer:
             plog.log(
                 served.name,
                 served.version,
-                output.inputs if output.inputs is not None else InputRecords(job.input),
+                with_columns(
+                    output.inputs if output.inputs is not None else InputRecords(job.input), sent
+                ),
                 outputs,
                 ids,
                 latency_ms,

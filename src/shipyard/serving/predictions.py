@@ -371,6 +371,44 @@ def _utc(when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
+def with_columns(inputs: Inputs, extra: Mapping[str, Sequence[Any]] | None) -> Inputs:
+    """``inputs`` plus the ``extra`` columns it lacks, e.g. the entity keys and request fields
+    a feature service consumed, so that labels can later be matched to predictions by entity
+    key. Records are merged lazily (by the writer thread), an Arrow table at once.
+
+    >>> with_columns([{"x": 1}], {"customer_id": [7]})[0]
+    {'customer_id': 7, 'x': 1}
+    """
+    if not extra:
+        return inputs
+    if isinstance(inputs, pa.Table):
+        for name, values in extra.items():
+            if name not in inputs.column_names:
+                inputs = inputs.append_column(name, pa.array(list(values)))
+        return inputs
+    return _MergedRecords(inputs, extra)
+
+
+class _MergedRecords(Sequence[Mapping[str, Any]]):
+    """Records of ``base`` with the ``extra`` columns' values put first; built when iterated."""
+
+    def __init__(self, base: Sequence[Mapping[str, Any]], extra: Mapping[str, Sequence[Any]]):
+        self._base = base
+        self._extra = extra
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+    def __getitem__(self, index: Any) -> Any:
+        return list(self)[index]
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        names = list(self._extra)
+        rows = zip(*(self._extra[n] for n in names), strict=True) if names else ()
+        for keys, row in zip(rows, self._base, strict=True):
+            yield {**dict(zip(names, keys, strict=True)), **row}
+
+
 # --------------------------------------------------------------------------- listing
 
 
@@ -759,4 +797,5 @@ __all__ = [
     "partition_dir",
     "read_predictions",
     "records_table",
+    "with_columns",
 ]
