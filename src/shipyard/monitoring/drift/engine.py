@@ -50,6 +50,11 @@ def to_table(data: Any, side: str) -> pa.Table:
         return data
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
+    if type(data).__module__.split(".")[0] != "pandas":  # no pandas import for Arrow input
+        raise InvalidArgument(
+            f"the {side} data must be a pandas DataFrame or an Arrow table, not "
+            f"{type(data).__name__}"
+        )
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
@@ -331,7 +336,8 @@ def _result(
 
 
 def _threads(n_tasks: int) -> int:
-    return max(1, min(n_tasks, os.cpu_count() or 1))
+    """Threads for ``n_tasks`` columns: at most the CPUs this process may run on."""
+    return max(1, min(n_tasks, len(os.sched_getaffinity(0))))
 
 
 def _map(fn: Any, items: Iterable[Any], n: int) -> list[Any]:

@@ -88,23 +88,23 @@ def psi(
 
 
 def _ecdf_gaps(a: Floats, b: Floats) -> tuple[Floats, Floats]:
-    """The merged sorted values of ``a`` and ``b`` (both sorted) and F_a - F_b at each of them.
+    """The merged sorted values of ``a`` and ``b`` (both sorted) and ``n*m*(F_a - F_b)`` at each.
 
-    At a run of equal values only the last position holds the right-continuous CDFs; the others
-    are set to 0 (their width to the next value is 0, so the Wasserstein sum is unaffected).
+    The gaps are kept as exact integers (in float64, exact below 2**53) and scaled once by the
+    caller. At a run of equal values only the last position holds the right-continuous CDFs;
+    the others are set to 0 (their width to the next value is 0, so the Wasserstein sum is
+    unaffected and the KS maximum ignores them).
     """
     n, m = len(a), len(b)
     both = np.concatenate((a, b))
     order = np.argsort(both, kind="stable")  # two sorted runs: a linear merge
     merged = both[order]
     del both
-    in_a = np.cumsum(order < n)
+    # each value from a raises n*m*F_a by m, each from b raises n*m*F_b by n
+    gaps = np.where(order < n, float(m), -float(n))
     del order
-    gaps = in_a / n
-    gaps -= (np.arange(1, n + m + 1) - in_a) / m
-    del in_a
-    tied = merged[1:] == merged[:-1]
-    gaps[:-1][tied] = 0.0
+    np.cumsum(gaps, out=gaps)
+    gaps[:-1][merged[1:] == merged[:-1]] = 0.0
     return merged, gaps
 
 
@@ -130,9 +130,13 @@ def numeric_stats(a: Floats, b: Floats, *, psi_bins: int, plot_bins: int) -> Num
     """KS statistic, Wasserstein distance, reference std, PSI and plot bins of the sorted,
     non-empty, null-free float64 arrays ``a`` (reference) and ``b`` (current)."""
     merged, gaps = _ecdf_gaps(a, b)
-    ks = float(np.abs(gaps).max())
-    wasserstein = float(np.dot(np.abs(gaps[:-1]), np.diff(merged)))
-    del merged, gaps
+    scale = float(len(a)) * float(len(b))
+    ks = max(float(gaps.max()), -float(gaps.min())) / scale
+    widths = np.diff(merged)
+    del merged
+    np.abs(gaps, out=gaps)
+    wasserstein = float(np.dot(gaps[:-1], widths)) / scale
+    del gaps, widths
     deciles = np.unique(_quantiles(a, np.linspace(0, 1, psi_bins + 1)[1:-1]))
     psi_value = psi(_shares_in_bins(a, deciles), _shares_in_bins(b, deciles))
     lo, hi = min(a[0], b[0]), max(a[-1], b[-1])
