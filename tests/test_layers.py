@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "shipyard"
-FOUNDATION = {"config", "errors", "_util", "store", "artifacts"}
+FOUNDATION = {"config", "errors", "_util", "_html", "store", "artifacts"}
 SERVICES = {"tracking", "registry", "data", "features", "serving", "monitoring", "pipelines"}
 INTERFACES = {"cli", "server", "client"}
 SDK_MODULES = {"fluent.py", "autolog.py"}  # the Python SDK: an interface living beside its service

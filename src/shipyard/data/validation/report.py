@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 from typing import Any
 
+from shipyard._html import esc as _e
+from shipyard._html import fmt_num as _num
+from shipyard._html import page
+from shipyard._html import write_atomic as _write_atomic
 from shipyard.data.profile import ColumnProfile, TableProfile
 from shipyard.data.validation._svg import bar_chart, histogram
 from shipyard.data.validation.engine import RuleResult, ValidationReport
@@ -27,52 +29,6 @@ from shipyard.errors import InvalidArgument
 __all__ = ["render_html", "report_dict", "write_reports"]
 
 MAX_CELL_CHARS = 200
-
-_CSS = """
-:root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --line: #d0d7de; --muted: #57606a; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
-  margin: 0 auto; padding: 24px; max-width: 1200px; }
-h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
-h3 { font-size: 15px; margin: 18px 0 6px; }
-.muted { color: var(--muted); }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-weight: 600;
-  font-size: 12px; color: #fff; }
-.badge.pass { background: var(--ok); } .badge.fail { background: var(--bad); }
-.badge.warn { background: var(--warn); }
-.status { font-size: 18px; padding: 3px 12px; }
-.facts { display: flex; flex-wrap: wrap; gap: 10px; margin: 12px 0; }
-.fact { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; }
-.fact b { display: block; font-size: 18px; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0; }
-th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left;
-  vertical-align: top; }
-th { background: #f6f8fa; font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.fail td { background: #ffebe9; } tr.warn td { background: #fff8c5; }
-.scroll { overflow-x: auto; }
-.null { color: var(--muted); font-style: italic; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 12px; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; }
-.card h3 { margin: 0 0 4px; word-break: break-all; }
-.chart .bar { fill: #0969da; } .chart .axis { stroke: #8c959f; }
-.chart .label { font-size: 10px; fill: var(--muted); }
-"""
-
-
-def _e(value: object) -> str:
-    """``value`` as escaped HTML text (quotes too, so it is safe inside attributes)."""
-    return escape(str(value), quote=True)
-
-
-def _num(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return _e(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return _e(value)
 
 
 def _cell(value: Any) -> str:
@@ -284,12 +240,7 @@ def render_html(
         + _failures(report)
         + _profile(profile)
     )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(heading)}</title><style>{_CSS}</style></head>"
-        f"<body><h1>{_e(heading)}</h1>{body}</body></html>\n"
-    )
+    return page(heading, body)
 
 
 def report_dict(
@@ -326,18 +277,6 @@ def _targets(target: str | Path, name: str | None, suite: str) -> tuple[Path, Pa
     else:
         stem = path
     return stem.parent / f"{stem.name}.json", stem.parent / f"{stem.name}.html"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it: never half-written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_reports(
