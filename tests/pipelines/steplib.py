@@ -63,3 +63,15 @@ def boom(numbers: list[int]) -> int:
 
 def trivial(i: int = 0, x: Any = None) -> int:
     return i
+
+
+def curve_trial(params: dict[str, Any], report: Any, train: Any = None) -> float:
+    """A trial whose reports climb to ``quality``: bad qualities are visibly bad early."""
+    q = float(params["quality"])
+    for i in range(5):
+        report(i, q * (i + 1) / 5)
+    return q
+
+
+def trivial_trial(params: dict[str, Any], report: Any, train: Any = None) -> float:
+    return float(params["x"])

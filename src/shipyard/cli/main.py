@@ -15,6 +15,7 @@ from shipyard.cli import (
     features,
     models,
     monitor,
+    pipelines,
     predict,
     runs,
     serve,
@@ -40,6 +41,7 @@ deployments.register(app)
 serve.register(app)
 deploy_files.register(app)
 predict.register(app)
+pipelines.register(app)
 monitor.register(app)
 
 

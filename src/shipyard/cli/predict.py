@@ -50,6 +50,12 @@ def predict(
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Threads predicting at once (default: CPU count)."
     ),
+    executor: str | None = typer.Option(
+        None,
+        "--executor",
+        "-e",
+        help="Predict the chunks on an executor: local, local:N, dask://host:port, dask://local.",
+    ),
 ) -> None:
     """Predict over a file of any size, streamed in chunks, in parallel, with progress.
 
@@ -68,7 +74,7 @@ def predict(
     from shipyard.serving.batch import predict_batch
 
     keys = [k.strip() for item in key for k in item.split(",") if k.strip()]
-    options: dict[str, Any] = {"key": keys or None, "workers": workers}
+    options: dict[str, Any] = {"key": keys or None, "workers": workers, "executor": executor}
     if chunk_rows is not None:
         options["chunk_rows"] = chunk_rows
     columns = (

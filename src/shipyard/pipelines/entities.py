@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from shipyard.errors import ShipyardError, StoreUnavailable
@@ -98,6 +98,22 @@ class StepState:
             return None
         return (self.ended_at - self.started_at) / 1000.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data (the REST representation)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["status"] = self.status.value
+        data["outputs"] = dict(self.outputs) if self.outputs is not None else None
+        data["failure"] = self.failure.to_dict() if self.failure else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StepState:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["status"] = StepStatus(data["status"])
+        values["failure"] = StepFailure.from_dict(data["failure"]) if data.get("failure") else None
+        return cls(**values)
+
 
 @dataclass(frozen=True)
 class PipelineRun:
@@ -122,6 +138,23 @@ class PipelineRun:
             if s.step == name:
                 return s
         raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data (the REST representation)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["status"] = self.status.value
+        data["failure"] = self.failure.to_dict() if self.failure else None
+        data["steps"] = [s.to_dict() for s in self.steps]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PipelineRun:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["status"] = RunState(data["status"])
+        values["failure"] = StepFailure.from_dict(data["failure"]) if data.get("failure") else None
+        values["steps"] = tuple(StepState.from_dict(s) for s in data.get("steps", ()))
+        return cls(**values)
 
     @property
     def cached(self) -> list[str]:

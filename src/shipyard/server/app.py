@@ -29,6 +29,7 @@ from shipyard.server.routers import (
     health,
     models,
     monitoring,
+    pipelines,
     runs,
 )
 from shipyard.server.schemas import ErrorOut
@@ -69,6 +70,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         features,
         deployments,
         monitoring,
+        pipelines,
     )
     for module in (*routers, metrics):
         app.include_router(module.router)

@@ -27,6 +27,7 @@ from shipyard.client.http.artifacts import HttpArtifacts
 from shipyard.client.http.datasets import HttpDatasetCatalog
 from shipyard.client.http.deployments import HttpDeployments
 from shipyard.client.http.features import HttpFeatureCatalog
+from shipyard.client.http.pipelines import HttpPipelineRuns
 from shipyard.client.http.monitoring import HttpMonitoring
 from shipyard.client.http.registry import HttpRegistry
 from shipyard.client.http.tracking import HttpTracking
@@ -53,6 +54,7 @@ def connect_http(settings: Settings) -> Services:
         datasets=HttpDatasetCatalog(transport),
         features=HttpFeatureCatalog(transport),
         deployments=HttpDeployments(transport),
+        pipelines=HttpPipelineRuns(transport),
         monitoring=HttpMonitoring(transport),
     )
 
@@ -62,6 +64,7 @@ __all__ = [
     "HttpDatasetCatalog",
     "HttpDeployments",
     "HttpFeatureCatalog",
+    "HttpPipelineRuns",
     "HttpMonitoring",
     "HttpRegistry",
     "HttpTracking",
