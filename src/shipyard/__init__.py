@@ -91,6 +91,9 @@ _EXPORTS: dict[str, str] = {
     "get_online_features": "shipyard.features.fluent",
     "feature_skew": "shipyard.features.fluent",
     # monitoring
+    "compute_drift": "shipyard.monitoring.drift.fluent",
+    "DriftConfig": "shipyard.monitoring.drift.config",
+    "DriftReport": "shipyard.monitoring.drift.entities",
     "add_monitor": "shipyard.monitoring.fluent",
     "get_check": "shipyard.monitoring.fluent",
     "list_alerts": "shipyard.monitoring.fluent",
@@ -116,6 +119,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "DatasetInput",
     "DatasetVersion",
+    "DriftConfig",
+    "DriftReport",
     "Experiment",
     "InvalidArgument",
     "Metric",
@@ -135,6 +140,7 @@ __all__ = [
     "apply_features",
     "autolog",
     "check_dataset",
+    "compute_drift",
     "configure",
     "create_experiment",
     "delete_alias",
@@ -241,6 +247,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         materialize_features,
         push_features,
     )
+    from shipyard.monitoring.drift.config import DriftConfig
+    from shipyard.monitoring.drift.entities import DriftReport
+    from shipyard.monitoring.drift.fluent import compute_drift
     from shipyard.monitoring.fluent import (
         add_monitor,
         get_check,

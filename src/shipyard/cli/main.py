@@ -11,6 +11,7 @@ from shipyard.cli import (
     db,
     deploy_files,
     deployments,
+    drift,
     experiments,
     features,
     models,
@@ -41,6 +42,7 @@ deployments.register(app)
 serve.register(app)
 deploy_files.register(app)
 predict.register(app)
+drift.register(app)
 pipelines.register(app)
 monitor.register(app)
 

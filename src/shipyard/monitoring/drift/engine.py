@@ -114,7 +114,7 @@ def _chosen_columns(ref: pa.Table, cur: pa.Table, columns: Sequence[str] | None)
             parts.append(f"only the current data has {', '.join(map(repr, only_cur))}")
         raise InvalidArgument(
             f"the reference and current data have different columns: {'; '.join(parts)}. "
-            "Pass columns=[...] to compare the columns they share"
+            "Pass columns=[...] (--columns on the command line) to compare the columns they share"
         )
     return list(ref.column_names)
 
