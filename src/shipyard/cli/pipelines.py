@@ -68,6 +68,8 @@ def run(
             on_event=on_event,
         )
         live.update(_table(name, {s.step: s for s in result.run.steps}, started), refresh=True)
+    if not console.is_terminal:
+        console.line()
     _summary(result.run)
     if not result.ok:
         raise typer.Exit(1)

@@ -74,6 +74,10 @@ def why_rerun(step: StepDef, hashes: StepHashes, previous: StepState | None) -> 
         )
         if old != new
     ]
+    if "params" in changed and step.uses is not None:
+        b = step.builtin()
+        if b.file_params or b.fingerprint is not None:
+            changed[changed.index("params")] = "params or source files"
     return f"{' and '.join(changed)} changed" if changed else "not in the cache"
 
 

@@ -335,7 +335,7 @@ class Driver:
         done = replace(
             state,
             status=StepStatus.CACHED,
-            reason=f"cached: code, params and inputs as in run {(hit.run_id or '?')[:8]}",
+            reason=f"cached: unchanged since run {(hit.run_id or '?')[:8]}",
             cache_key=hashes.key,
             code_hash=hashes.code,
             params_hash=hashes.params,

@@ -18,8 +18,9 @@ PRELOAD = ["shipyard.pipelines.worker", "shipyard.tracking.fluent", "shipyard.tr
 
 
 class LocalExecutor:
-    """A process pool (started lazily by a fork server preloaded with Shipyard). A worker that
-    dies breaks the pool: its futures raise WorkerLost and the next submit starts a new pool."""
+    """A process pool (started lazily by a fork server preloaded with Shipyard), each worker
+    with one native thread. A worker that dies breaks the pool: its futures raise WorkerLost
+    and the next submit starts a new pool."""
 
     capabilities = frozenset({"processes"})
 
@@ -47,7 +48,9 @@ class LocalExecutor:
             if self._pool is None:
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(PRELOAD)
-                self._pool = ProcessPoolExecutor(self._workers, mp_context=ctx)
+                self._pool = ProcessPoolExecutor(
+                    self._workers, mp_context=ctx, initializer=_single_threaded
+                )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]:
         self.start()
@@ -73,6 +76,16 @@ class LocalExecutor:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _single_threaded() -> None:
+    """One native thread per worker process (as Dask's nanny does): N processes each running
+    an N-thread OpenMP pool would oversubscribe the cores many times over."""
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
 
 
 def _translate(inner: Future[Any], on_broken: Callable[[], None]) -> Future[Any]:

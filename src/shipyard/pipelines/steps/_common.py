@@ -52,8 +52,7 @@ def load_model_ref(ref: str) -> Any:
 
     run_id, _, path = ref[len(RUNS_SCHEME) :].partition("/")
     with tempfile.TemporaryDirectory(prefix="shipyard-model-") as tmp:
-        folder = Path(tmp) / "model"
-        services().artifacts.download(run_owner(run_id), path or "model", folder)
+        folder = services().artifacts.download(run_owner(run_id), path or "model", Path(tmp))
         return load_package(folder)
 
 
