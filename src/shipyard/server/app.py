@@ -24,6 +24,7 @@ from shipyard.server.routers import (
     artifacts,
     datasets,
     deployments,
+    drift,
     experiments,
     features,
     health,
@@ -70,6 +71,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         features,
         deployments,
         monitoring,
+        drift,
         pipelines,
     )
     for module in (*routers, metrics):
