@@ -138,6 +138,47 @@ def watch(
     )
 
 
+@app.command()
+@handle_errors
+def retrain(
+    name: str = typer.Argument(..., help="a monitor with a retrain: policy"),
+    reason: str = typer.Option("manual", "--reason", help="why (recorded with the steps)"),
+) -> None:
+    """Run a monitor's retraining policy now: train, gate on fresh labels, promote only if
+    the gate passes."""
+    from shipyard.monitoring.fluent import retrain_model
+
+    _print_retraining(retrain_model(name, reason=reason))
+
+
+@app.command()
+@handle_errors
+def retrainings(
+    model: str | None = typer.Option(None, "--model"),
+    limit: int = typer.Option(20, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Runs of retraining policies, newest first, with every step and its reason."""
+    from shipyard.monitoring.fluent import list_retrainings
+
+    found = list_retrainings(model, limit=limit)
+    if as_json:
+        print_json([_check_dict(r) for r in found])
+        return
+    for r in found:
+        _print_retraining(r)
+
+
+def _print_retraining(r: Any) -> None:
+    colour = {"promoted": "green", "refused": "yellow"}.get(r.outcome, "red")
+    console.print(
+        f"retraining #{r.id} of [bold]{r.model}[/bold] ({r.monitor}, {fmt_time(r.created_at)}):"
+        f" [{colour}]{r.outcome}[/{colour}] · champion {r.champion} · challenger {r.challenger}"
+    )
+    for step in r.steps:
+        console.print(f"  {step['step']}: {step['reason']}")
+
+
 def feedback(
     model: str = typer.Argument(..., help="the model the predictions were made by"),
     path: Path = typer.Argument(..., help="a CSV, Parquet or JSON-lines file of labels"),

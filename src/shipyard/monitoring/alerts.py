@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipyard import _util
 from shipyard._util import now_ms
 from shipyard.errors import InvalidArgument
 from shipyard.monitoring.channels import AlertChannel, channel_from_dict
@@ -78,28 +79,15 @@ class AlertPolicy:
         return (LogChannel(),)
 
 
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-
-
 def parse_duration(value: Any, what: str) -> float:
-    """Seconds from a number or a text like ``90s``, ``15m``, ``6h``, ``7d``, ``2w``.
+    """Seconds from a number of seconds or a text like ``90s``, ``15m``, ``6h``, ``7d``.
 
     >>> parse_duration("15m", "cooldown")
     900.0
     """
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return float(value)
-    if isinstance(value, str) and value[-1:] in _UNITS:
-        try:
-            number = float(value[:-1])
-        except ValueError:
-            number = -1.0
-        if number >= 0:
-            return number * _UNITS[value[-1]]
-    raise InvalidArgument(
-        f"{what} {value!r} is not a duration; write seconds or a number with s, m, h, d or w "
-        "(like 15m or 24h)"
-    )
+    return _util.parse_duration(value, what).total_seconds()
 
 
 def evaluate(

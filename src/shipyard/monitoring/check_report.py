@@ -2,21 +2,20 @@
 content as JSON, side by side (``<stem>.html``, ``<stem>.json``).
 
 The page shows the window's metrics, each tracked metric over the monitor's history as an
-inline SVG line chart, the drift of every column (the drift report builder's section, with
-reference and current distributions), data-quality results and performance.
+inline SVG line chart, the drift of every column, data-quality results, and links to the full
+drift report (reference vs current distribution of each column, ``<stem>-drift.html``, built
+by :mod:`shipyard.monitoring.report`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shipyard._html import esc, fmt_num, page, write_atomic
 from shipyard.monitoring._json import dumps
 from shipyard.monitoring.entities import Check
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 
 PLOTTED = (
     "drift_share",
+    "prediction_drift",
     "accuracy",
     "roc_auc",
     "f1",
@@ -37,14 +37,13 @@ PLOTTED = (
     "error_rate",
     "label_share",
 )
-_STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1b1f24}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px solid #eee;
-text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.charts{display:flex;flex-wrap:wrap;gap:1rem}.chart figcaption{font-size:12px;color:#555}
-polyline{fill:none;stroke:#2563eb;stroke-width:1.6}circle{fill:#2563eb}
-.axis{stroke:#999;stroke-width:1}.bad{color:#b91c1c;font-weight:600}.ok{color:#15803d}
+_CSS = """
+.lines { display: flex; flex-wrap: wrap; gap: 12px; }
+.lines figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px; }
+.lines figcaption { font-size: 12px; color: var(--muted); }
+.lines polyline { fill: none; stroke: #0969da; stroke-width: 1.6; }
+.lines circle { fill: #0969da; } .lines .axis { stroke: #8c959f; }
+.lines text { font-size: 10px; fill: var(--muted); }
 """
 
 
@@ -57,7 +56,6 @@ def check_document(
     history: Sequence[Check],
 ) -> dict[str, Any]:
     """The report's content as JSON-ready data."""
-    series = _series(history, when, metrics)
     return {
         "monitor": monitor.name,
         "model": monitor.model,
@@ -67,7 +65,7 @@ def check_document(
         "holding": [r.text for r in monitor.alerts.rules if r.holds(metrics)],
         "metrics": dict(metrics),
         "details": dict(details),
-        "history": series,
+        "history": _series(history, when, metrics),
     }
 
 
@@ -81,46 +79,54 @@ def write_check_report(
     drift: DriftReport | None,
     history: Sequence[Check],
 ) -> Path:
-    """Write ``<stem>.json`` and ``<stem>.html``; return the HTML path."""
+    """Write ``<stem>.json``, ``<stem>.html`` and (with drift) ``<stem>-drift.html``; return
+    the path of the check's HTML page."""
     doc = check_document(
         monitor=monitor, when=when, metrics=metrics, details=details, history=history
     )
     stem.parent.mkdir(parents=True, exist_ok=True)
-    _write(stem.with_suffix(".json"), dumps(doc, indent=2))
+    drift_page = None
+    if drift is not None:
+        from shipyard.monitoring.report import write_drift_html
+
+        drift_page = write_drift_html(
+            drift,
+            stem.with_name(stem.name + "-drift.html"),
+            title=f"Drift of {monitor.model} ({monitor.window.describe()})",
+            reference=details.get("reference"),
+            current=f"{monitor.model}, {monitor.window.describe()}",
+            generated_at=when,
+        )
+    write_atomic(stem.with_suffix(".json"), dumps(doc, indent=2))
     html_path = stem.with_suffix(".html")
-    _write(html_path, render_check_html(doc, drift))
+    write_atomic(html_path, render_check_html(doc, drift, drift_page))
     return html_path
 
 
-def render_check_html(doc: Mapping[str, Any], drift: DriftReport | None) -> str:
+def render_check_html(
+    doc: Mapping[str, Any], drift: DriftReport | None, drift_page: Path | None = None
+) -> str:
     """The HTML page of a check document."""
-    title = f"Monitor {doc['monitor']} — {doc['generated_at']}"
     holding = doc["holding"]
     verdict = (
-        f'<p class="bad">rules holding: {escape(", ".join(holding))}</p>'
+        f'<span class="badge fail status">ALERT</span> rules holding: {esc(", ".join(holding))}'
         if holding
-        else '<p class="ok">no alert rule holds</p>'
+        else '<span class="badge pass status">OK</span> no alert rule holds'
     )
-    parts = [
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>",
-        f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>",
-        f"<p>model <b>{escape(str(doc['model']))}</b>, window: {escape(doc['window'])}</p>",
-        verdict,
-        "<h2>Metrics</h2>",
-        _metrics_table(doc["metrics"]),
-        "<h2>Metrics over time</h2>",
-        _charts(doc["history"]),
-        "<h2>Drift</h2>",
-        _drift_section(drift),
-        _quality_section(doc["details"].get("quality")),
-        "</body></html>",
-    ]
-    return "".join(parts)
+    body = (
+        f"<p>{verdict}</p><p class='muted'>model <b>{esc(doc['model'])}</b> · window: "
+        f"{esc(doc['window'])} · generated {esc(doc['generated_at'])}</p>"
+        "<h2>Metrics</h2>" + _metrics_table(doc["metrics"])
+        + "<h2>Metrics over time</h2>" + _charts(doc["history"])
+        + "<h2>Drift</h2>" + _drift_section(drift, drift_page)
+        + _quality_section(doc["details"].get("quality"))
+    )  # fmt: skip
+    return page(f"Monitor {doc['monitor']}", body, css=_CSS)
 
 
 def _metrics_table(metrics: Mapping[str, Any]) -> str:
     rows = "".join(
-        f"<tr><td>{escape(k)}</td><td class=n>{_num(v)}</td></tr>"
+        f"<tr><td>{esc(k)}</td><td class='num'>{_num(v)}</td></tr>"
         for k, v in metrics.items()
         if not k.startswith("drift_score.")
     )
@@ -167,33 +173,37 @@ def line_chart(points: Sequence[tuple[int, float]], *, caption: str) -> str:
         for x, y in points
     )
     return (
-        f'<figure class="chart"><svg width="{width}" height="{height}" role="img" '
-        f'aria-label="{escape(caption)}"><line class="axis" x1="{pad}" y1="{height - pad}" '
-        f'x2="{width - pad}" y2="{height - pad}"/><polyline points="{coords}"/>{dots}'
-        f'<text x="2" y="12" font-size="10">{_num(y1)}</text>'
-        f'<text x="2" y="{height - pad}" font-size="10">{_num(y0)}</text></svg>'
-        f"<figcaption>{escape(caption)} ({len(points)} checks)</figcaption></figure>"
+        f'<figure><svg width="{width}" height="{height}" role="img" aria-label="{esc(caption)}">'
+        f'<line class="axis" x1="{pad}" y1="{height - pad}" x2="{width - pad}" '
+        f'y2="{height - pad}"/><polyline points="{coords}"/>{dots}'
+        f'<text x="2" y="12">{_num(y1)}</text><text x="2" y="{height - pad}">{_num(y0)}</text>'
+        f"</svg><figcaption>{esc(caption)} ({len(points)} checks)</figcaption></figure>"
     )
 
 
 def _charts(series: Mapping[str, Sequence[tuple[int, float]]]) -> str:
     charts = [line_chart(points, caption=name) for name, points in series.items() if points]
-    return f'<div class="charts">{"".join(charts)}</div>' if charts else "<p>no history yet</p>"
+    return f'<div class="lines">{"".join(charts)}</div>' if charts else "<p>no history yet</p>"
 
 
-def _drift_section(drift: DriftReport | None) -> str:
+def _drift_section(drift: DriftReport | None, drift_page: Path | None) -> str:
     if drift is None:
-        return "<p>drift not computed (drift off, or an empty window)</p>"
+        return "<p class='muted'>drift not computed (drift off, or an empty window)</p>"
     rows = "".join(
-        f"<tr><td>{escape(c.column)}</td><td>{escape(c.test)}</td><td class=n>"
-        f"{_num(c.statistic)}</td><td class=n>{_num(c.p_value)}</td><td class=n>"
-        f"{_num(c.effect_size)}</td><td class={'bad' if c.drifted else 'ok'}>"
-        f"{'drifted' if c.drifted else 'stable'}</td></tr>"
+        f"<tr{' class=fail' if c.drifted else ''}><td>{esc(c.column)}</td><td>{esc(c.test)}</td>"
+        f"<td class='num'>{_num(c.statistic)}</td><td class='num'>{_num(c.p_value)}</td>"
+        f"<td class='num'>{_num(c.effect_size)}</td>"
+        f"<td>{'drifted' if c.drifted else 'stable'}</td></tr>"
         for c in drift.columns
     )
+    link = (
+        ""
+        if drift_page is None
+        else f' · distributions: <a href="{esc(drift_page.name)}">{esc(drift_page.name)}</a>'
+    )
     return (
-        f"<p>{len(drift.drifted_columns)} of {len(drift.tested)} column(s) drifted "
-        f"(share {_num(drift.share_drifted)})</p><table><tr><th>column</th><th>test</th>"
+        f"<p>{len(drift.drifted_columns)} of {len(drift.tested)} column(s) drifted (share "
+        f"{_num(drift.share_drifted)}){link}</p><table><tr><th>column</th><th>test</th>"
         f"<th>statistic</th><th>p-value</th><th>effect size</th><th></th></tr>{rows}</table>"
     )
 
@@ -202,9 +212,9 @@ def _quality_section(quality: Mapping[str, Any] | None) -> str:
     if not quality:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(str(r.get('name')))}</td><td>{escape(str(r.get('severity')))}</td>"
-        f"<td class={'ok' if r.get('passed') else 'bad'}>{'pass' if r.get('passed') else 'FAIL'}"
-        f"</td><td>{escape(str(r.get('message', '')))}</td></tr>"
+        f"<tr{'' if r.get('passed') else ' class=fail'}><td>{esc(r.get('name'))}</td>"
+        f"<td>{esc(r.get('severity'))}</td><td>{'pass' if r.get('passed') else 'FAIL'}</td>"
+        f"<td>{esc(r.get('message', ''))}</td></tr>"
         for r in quality.get("results", [])
     )
     return (
@@ -214,19 +224,4 @@ def _quality_section(quality: Mapping[str, Any] | None) -> str:
 
 
 def _num(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return escape(str(value))
-
-
-def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return "-" if value is None else fmt_num(value)

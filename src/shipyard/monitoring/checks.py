@@ -22,7 +22,7 @@ from shipyard._util import now_ms
 from shipyard.errors import InvalidArgument, NotFound
 from shipyard.monitoring import performance as perf
 from shipyard.monitoring.alerts import evaluate
-from shipyard.monitoring.entities import Alert, Check
+from shipyard.monitoring.entities import Alert, Check, Retraining
 from shipyard.monitoring.monitors import Monitor
 from shipyard.monitoring.service import MonitorServices as Services
 from shipyard.monitoring.window import input_columns, join_labels, read_window
@@ -43,6 +43,7 @@ class CheckOutcome:
     check: Check
     alerts: tuple[Alert, ...] = ()
     drift: DriftReport | None = None
+    retraining: Retraining | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -144,16 +145,19 @@ def _bounds(window: pa.Table, monitor: Monitor, when: dt.datetime) -> tuple[int 
 # --------------------------------------------------------------------------- reference and drift
 
 
-def reference_table(monitor: Monitor, services: Services, version: ModelVersion) -> pa.Table:
-    """The monitor's reference: its ``reference`` dataset, else the dataset the model
-    version was trained on (the ``training`` input of its run). Raises NotFound."""
+def reference_table(
+    monitor: Monitor, services: Services, version: ModelVersion
+) -> tuple[pa.Table, str]:
+    """The monitor's reference and its ``NAME@VERSION``: its ``reference`` dataset, else the
+    dataset the model version was trained on (the ``training`` input of its run). Raises
+    NotFound."""
     from shipyard.data.datasets.store import DatasetStore
 
     ref = monitor.reference
     if ref is None:
         ref = training_dataset(services, version)
-    table, _ = DatasetStore(services.datasets, services.artifacts).load(ref)
-    return table
+    table, found = DatasetStore(services.datasets, services.artifacts).load(ref)
+    return table, str(found.ref)
 
 
 def training_dataset(services: Services, version: ModelVersion) -> str:
@@ -187,7 +191,7 @@ def _drift(
     from shipyard.monitoring.drift import compute_drift
     from shipyard.monitoring.drift.config import DriftConfig
 
-    reference = reference_table(monitor, services, version)
+    reference, reference_ref = reference_table(monitor, services, version)
     logged = input_columns(window)
     shared = [c for c in logged if c in reference.column_names and c != monitor.target]
     columns = list(monitor.columns) if monitor.columns is not None else shared
@@ -204,6 +208,7 @@ def _drift(
     for col in report.columns:
         metrics[f"drift_score.{col.column}"] = col.effect_size
     details["drift"] = report.to_dict()
+    details["reference"] = reference_ref
     details["reference_rows"] = reference.num_rows
     _prediction_drift(monitor, reference, window, config, metrics, details)
     return report

@@ -87,7 +87,33 @@ def run_monitor(
 
     chosen = monitor if isinstance(monitor, Monitor) else get_monitor(monitor)
     folder = None if reports_dir is None else Path(reports_dir)
-    return run_check(chosen, services(), now=now, reports_dir=folder)
+    svc = services()
+    outcome = run_check(chosen, svc, now=now, reports_dir=folder)
+    if chosen.retrain:
+        from dataclasses import replace
+
+        from shipyard.monitoring.retrain import RetrainPolicy, new_labels_since_last, retrain
+
+        policy = RetrainPolicy.from_dict(chosen.retrain, target=chosen.target)
+        fresh = 0
+        if "new_labels" in policy.on:
+            fresh = new_labels_since_last(
+                svc, outcome.check.model, svc.monitoring.feedback(outcome.check.model)
+            )
+        reason = policy.triggered_by(outcome, fresh)
+        if reason is not None:
+            outcome = replace(outcome, retraining=retrain(chosen, svc, trigger=reason))
+    return outcome
+
+
+def retrain_model(monitor: str | Monitor, *, reason: str = "manual") -> Retraining:
+    """Run a monitor's retraining policy now: train, gate on fresh labels, promote only if the
+    gate passes. Returns the recorded retraining (``outcome`` promoted, refused or failed)."""
+    from shipyard.monitoring.retrain import retrain
+    from shipyard.tracking.fluent import services
+
+    chosen = monitor if isinstance(monitor, Monitor) else get_monitor(monitor)
+    return retrain(chosen, services(), trigger=reason)
 
 
 def monitor_history(

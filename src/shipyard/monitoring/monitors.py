@@ -176,6 +176,13 @@ class Monitor:
             from shipyard.monitoring.drift.config import DriftConfig
 
             DriftConfig.from_dict(drift)  # fail at load, not at the first check
+        if data.get("retrain") is not None:
+            from shipyard.monitoring.retrain import RetrainPolicy
+
+            try:
+                RetrainPolicy.from_dict(data["retrain"], target=data.get("target"))
+            except InvalidArgument as exc:
+                raise InvalidArgument(f"monitor {name!r}: {exc}") from exc
         try:
             return cls(
                 name=name,
