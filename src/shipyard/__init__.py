@@ -101,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     "list_retrainings": "shipyard.monitoring.fluent",
     "log_feedback": "shipyard.monitoring.fluent",
     "monitor_history": "shipyard.monitoring.fluent",
+    "retrain_model": "shipyard.monitoring.fluent",
     "run_monitor": "shipyard.monitoring.fluent",
     "Monitor": "shipyard.monitoring.monitors",
     # entities and errors
@@ -200,6 +201,7 @@ __all__ = [
     "restore_experiment",
     "restore_model_version",
     "restore_run",
+    "retrain_model",
     "run_monitor",
     "search_runs",
     "set_alias",
@@ -258,6 +260,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         list_retrainings,
         log_feedback,
         monitor_history,
+        retrain_model,
         run_monitor,
     )
     from shipyard.monitoring.monitors import Monitor
