@@ -14,11 +14,13 @@ from shipyard.cli import (
     drift,
     experiments,
     features,
+    gate,
     models,
     monitor,
     pipelines,
     predict,
     runs,
+    scheduler,
     serve,
     system,
 )
@@ -44,6 +46,8 @@ deploy_files.register(app)
 predict.register(app)
 drift.register(app)
 pipelines.register(app)
+gate.register(app)
+scheduler.register(app)
 monitor.register(app)
 
 

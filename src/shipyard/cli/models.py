@@ -169,6 +169,11 @@ def alias(
     alias: str,
     version: int | None = typer.Argument(None, help="Version to point at."),
     delete: bool = typer.Option(False, "--delete", help="Remove the alias."),
+    require_gate: bool | None = typer.Option(
+        None,
+        "--require-gate/--no-require-gate",
+        help="Refuse unless VERSION has a passing gate (default: registry.require_gate_for).",
+    ),
 ) -> None:
     """Point ALIAS of NAME at VERSION (or remove it with --delete)."""
     registry = services().registry
@@ -178,7 +183,9 @@ def alias(
         return
     if version is None:
         raise typer.BadParameter("give the VERSION to point the alias at, or --delete")
-    registry.set_alias(name, alias, version)
+    from shipyard.registry.fluent import set_alias
+
+    set_alias(name, alias, version, require_gate=require_gate)
     console.print(f"{name}@{alias} → version {version}")
 
 

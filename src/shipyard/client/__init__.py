@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from shipyard.data.datasets.service import DatasetCatalog
     from shipyard.features.catalog import FeatureCatalog
     from shipyard.monitoring.service import MonitoringStore
+    from shipyard.pipelines.gates.service import GateStore
+    from shipyard.pipelines.scheduler.service import TriggerStore
     from shipyard.pipelines.service import PipelineRunStore
     from shipyard.registry.service import RegistryService
     from shipyard.serving.deployments.service import DeploymentService
@@ -36,6 +38,8 @@ class Services:
     datasets: DatasetCatalog
     features: FeatureCatalog
     deployments: DeploymentService
+    gates: GateStore  # gate results of model versions
+    triggers: TriggerStore  # the scheduler's jobs and triggers
     monitoring: MonitoringStore
     pipelines: PipelineRunStore | None = None  # pipeline runs and step states
 
@@ -62,6 +66,8 @@ def connect_local(settings: Settings) -> Services:
     from shipyard.data.datasets.sql import SqlDatasetCatalog
     from shipyard.features.sql import SqlFeatureCatalog
     from shipyard.monitoring.sql import SqlMonitoring
+    from shipyard.pipelines.gates.sql import SqlGates
+    from shipyard.pipelines.scheduler.sql import SqlTriggers
     from shipyard.pipelines.sql import SqlPipelineRuns
     from shipyard.registry.sql import SqlRegistry
     from shipyard.serving.deployments.sql import SqlDeployments
@@ -78,6 +84,8 @@ def connect_local(settings: Settings) -> Services:
         datasets=SqlDatasetCatalog(db),
         features=SqlFeatureCatalog(db),
         deployments=SqlDeployments(db),
+        gates=SqlGates(db),
+        triggers=SqlTriggers(db),
         monitoring=SqlMonitoring(db, Path(settings.home) / "predictions"),
         pipelines=SqlPipelineRuns(db),
     )

@@ -147,9 +147,16 @@ def get_model_version(name_or_ref: str, version: int | None = None) -> ModelVers
     return registry.resolve(ref.name, version=ref.version, alias=ref.alias)
 
 
-def set_alias(name: str, alias: str, version: int) -> None:
-    """Point ``alias`` at ``version``; the move is recorded in the alias history."""
-    fluent.services().registry.set_alias(name, alias, version)
+def set_alias(name: str, alias: str, version: int, *, require_gate: bool | None = None) -> None:
+    """Point ``alias`` at ``version``; the move is recorded in the alias history.
+
+    With ``require_gate`` (default: when ``registry.require_gate_for`` in ``shipyard.yaml``
+    lists the alias) the version must have a passing gate result (``shipyard gate``), else
+    Conflict is raised and nothing moves.
+    """
+    from shipyard.pipelines.gates.fluent import promote
+
+    promote(name, alias, version, require_gate=require_gate)
 
 
 def delete_alias(name: str, alias: str) -> None:

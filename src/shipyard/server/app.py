@@ -27,11 +27,13 @@ from shipyard.server.routers import (
     drift,
     experiments,
     features,
+    gates,
     health,
     models,
     monitoring,
     pipelines,
     runs,
+    triggers,
 )
 from shipyard.server.schemas import ErrorOut
 
@@ -73,6 +75,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         monitoring,
         drift,
         pipelines,
+        gates,
+        triggers,
     )
     for module in (*routers, metrics):
         app.include_router(module.router)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 # Names for constraints so Alembic migrations are stable on every backend.
@@ -327,9 +328,7 @@ pipeline_runs = Table(
 pipeline_steps = Table(
     "pipeline_steps",
     metadata,
-    Column(
-        "pipeline_run_id", String(32), ForeignKey("pipeline_runs.id"), nullable=False
-    ),
+    Column("pipeline_run_id", String(32), ForeignKey("pipeline_runs.id"), nullable=False),
     Column("step", String(NAME_MAX), nullable=False),
     Column("pipeline", String(NAME_MAX), nullable=False),
     Column("position", Integer, nullable=False),
@@ -348,6 +347,58 @@ pipeline_steps = Table(
     PrimaryKeyConstraint("pipeline_run_id", "step"),
     Index("ix_pipeline_steps_pipeline_step_cache_key", "pipeline", "step", "cache_key"),
 )
+
+# --- scheduler and gates (migration 0007) ---------------------------------------------------
+
+# Every gate evaluation of a candidate model version against a champion, never updated.
+gate_results = Table(
+    "gate_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(NAME_MAX), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("champion_version", Integer, nullable=True),
+    Column("passed", Integer, nullable=False),
+    Column("dataset", String(NAME_MAX), nullable=True),
+    Column("checks_json", Text, nullable=False),
+    Column("config_json", Text, nullable=False),
+    Column("user", String(NAME_MAX), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_gate_results_model_version", "model", "version"),
+)
+
+# Each job the scheduler has seen, with when it first saw it (no slot before that is due).
+scheduler_jobs = Table(
+    "scheduler_jobs",
+    metadata,
+    Column("job", String(NAME_MAX), primary_key=True),
+    Column("spec_json", Text, nullable=False),
+    Column("registered_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Every trigger of a job: one row per (job, slot), claimed before the job runs, so no slot
+# runs twice even with two schedulers.
+schedule_triggers = Table(
+    "schedule_triggers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(NAME_MAX), nullable=False),
+    Column("slot", String(NAME_MAX), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("owner", String(NAME_MAX), nullable=False),
+    Column("run_id", String(64), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("started_at", BigInteger, nullable=True),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("heartbeat_at", BigInteger, nullable=True),
+    UniqueConstraint("job", "slot"),
+    Index("ix_schedule_triggers_job_created_at", "job", "created_at"),
+    Index("ix_schedule_triggers_state", "state"),
+)
+
 
 # --- monitoring (migration 0008) ------------------------------------------------------------
 
@@ -434,6 +485,7 @@ __all__ = [
     "experiments",
     "feature_definitions",
     "feature_materializations",
+    "gate_results",
     "latest_metrics",
     "metadata",
     "metrics",
@@ -451,5 +503,7 @@ __all__ = [
     "registered_models",
     "run_inputs",
     "runs",
+    "schedule_triggers",
+    "scheduler_jobs",
     "tags",
 ]

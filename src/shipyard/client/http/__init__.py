@@ -27,8 +27,9 @@ from shipyard.client.http.artifacts import HttpArtifacts
 from shipyard.client.http.datasets import HttpDatasetCatalog
 from shipyard.client.http.deployments import HttpDeployments
 from shipyard.client.http.features import HttpFeatureCatalog
-from shipyard.client.http.pipelines import HttpPipelineRuns
+from shipyard.client.http.gates import HttpGates, HttpTriggers
 from shipyard.client.http.monitoring import HttpMonitoring
+from shipyard.client.http.pipelines import HttpPipelineRuns
 from shipyard.client.http.registry import HttpRegistry
 from shipyard.client.http.tracking import HttpTracking
 from shipyard.config import Settings
@@ -56,6 +57,8 @@ def connect_http(settings: Settings) -> Services:
         deployments=HttpDeployments(transport),
         pipelines=HttpPipelineRuns(transport),
         monitoring=HttpMonitoring(transport),
+        gates=HttpGates(transport),
+        triggers=HttpTriggers(transport),
     )
 
 
@@ -64,10 +67,12 @@ __all__ = [
     "HttpDatasetCatalog",
     "HttpDeployments",
     "HttpFeatureCatalog",
-    "HttpPipelineRuns",
+    "HttpGates",
     "HttpMonitoring",
+    "HttpPipelineRuns",
     "HttpRegistry",
     "HttpTracking",
     "HttpTransport",
+    "HttpTriggers",
     "connect_http",
 ]

@@ -106,7 +106,11 @@ def restore_version(name: str, version: int, services: ServicesDep) -> None:
 
 @router.put("/{name}/aliases/{alias}", status_code=status.HTTP_204_NO_CONTENT)
 def set_alias(name: str, alias: str, body: AliasSet, services: ServicesDep) -> None:
-    """Point an alias at a version (recorded in the alias history)."""
+    """Point an alias at a version (recorded in the alias history). Refused (409) when the
+    server's ``registry.require_gate_for`` lists the alias and the version has no passing gate."""
+    from shipyard.pipelines.gates.fluent import check_gate
+
+    check_gate(services, name, alias, body.version)
     services.registry.set_alias(name, alias, body.version)
 
 
