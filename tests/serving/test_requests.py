@@ -162,6 +162,30 @@ def test_nan_is_refused_where_the_signature_allows_no_missing_values() -> None:
     assert np.isnan(ok.columns["y"]).all() and ok.native
 
 
+def test_float_columns_checked_together_keep_every_rule() -> None:
+    """Float columns of one dtype are converted in one NumPy call when they hold only numbers;
+    anything else goes column by column, with the same results and the same messages."""
+    sig = Signature(inputs=tuple(ColumnSpec(f"f{i}", "float64") for i in range(4)))
+    checker = InputValidator(sig)
+    ok = checker.validate(parse_json([{"f0": 1, "f1": 2.5, "f2": -3, "f3": 0.0}] * 2))
+    assert ok.native and list(ok.columns) == ["f0", "f1", "f2", "f3"]
+    assert [ok.columns[f"f{i}"].tolist() for i in range(4)] == [
+        [1.0] * 2,
+        [2.5] * 2,
+        [-3.0] * 2,
+        [0.0] * 2,
+    ]
+    assert all(a.dtype == np.float64 and a.shape == (2,) for a in ok.columns.values())
+    text = checker.validate(parse_json([{"f0": "1.5", "f1": 2, "f2": 3, "f3": 4}]))
+    assert text.columns["f0"].tolist() == [1.5] and text.columns["f3"].tolist() == [4.0]
+    with pytest.raises(SchemaMismatch) as info:
+        checker.validate(parse_json([{"f0": True, "f1": None, "f2": "x"}]))
+    fields = {f.field: f.message for f in info.value.fields}
+    assert set(fields) == {"f0", "f1", "f2", "f3"}
+    assert "is not a number" in fields["f0"] and "is not a number" in fields["f2"]
+    assert "missing value" in fields["f1"] and fields["f3"] == "column 'f3' is missing"
+
+
 @pytest.mark.parametrize(
     ("dtype", "values", "expected"),
     [

@@ -295,37 +295,12 @@ def _classes(model: LoadedModel) -> tuple[str, ...] | None:
     return tuple(str(c) for c in labels)
 
 
-# scikit-learn classifiers whose ``predict`` is the class of highest ``predict_proba``: forests
-# and calibrated classifiers compute it that way; logistic regression and histogram gradient
-# boosting take the sign or argmax of the scores the probabilities are a monotone map of (so
-# they can differ only on a row whose probabilities tie exactly, which goes to the first class).
-_ARGMAX_CLASSIFIERS = frozenset(
-    {
-        "sklearn.linear_model._logistic.LogisticRegression",
-        "sklearn.linear_model._logistic.LogisticRegressionCV",
-        "sklearn.ensemble._forest.RandomForestClassifier",
-        "sklearn.ensemble._forest.ExtraTreesClassifier",
-        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-        "sklearn.calibration.CalibratedClassifierCV",
-    }
-)
-
-
 def _argmax_labels(model: LoadedModel, classes: tuple[str, ...] | None) -> Any:
     """The class labels when the prediction can be read off ``predict_proba`` (one pass over
     the model instead of two), else None."""
-    import numpy as np
+    from shipyard.serving.models import argmax_labels
 
-    if classes is None:
-        return None
-    final = model.native
-    steps = getattr(final, "steps", None)
-    if type(final).__module__ == "sklearn.pipeline" and steps:
-        final = steps[-1][1]
-    kind = f"{type(final).__module__}.{type(final).__qualname__}"
-    if kind not in _ARGMAX_CLASSIFIERS or getattr(final, "n_outputs_", 1) != 1:
-        return None
-    return np.asarray(model.native.classes_)
+    return None if classes is None else argmax_labels(model.native)
 
 
 def _csv_types(model: LoadedModel) -> dict[str, pa.DataType]:

@@ -107,6 +107,8 @@ class ModelRunner:
         self.loaded = loaded
         self.keep_inputs = keep_inputs
         self.has_proba = "predict_proba" in loaded.capabilities
+        # a classifier whose prediction is its most probable class is called once, not twice
+        self._labels = argmax_labels(loaded.native) if self.has_proba else None
         columns = None if loaded.signature is None else loaded.signature.columns
         self._columns = None if columns is None else pd.Index(columns)
 
@@ -130,10 +132,17 @@ class ModelRunner:
         batch = concat_inputs([job.input for job in jobs])
         data = self._model_input(batch)
         native = self.loaded.native
-        predictions = as_rows(native.predict(data), batch.n_rows)
+        want_proba = self.has_proba and any(job.want_proba for job in jobs)
         proba = classes = None
-        if self.has_proba and any(job.want_proba for job in jobs):
+        if self._labels is not None:
             proba, classes = as_proba(native.predict_proba(data), native, batch.n_rows)
+            predictions = as_rows(self._labels[np.argmax(proba, axis=1)], batch.n_rows)
+            if not want_proba:
+                proba = classes = None
+        else:
+            predictions = as_rows(native.predict(data), batch.n_rows)
+            if want_proba:
+                proba, classes = as_proba(native.predict_proba(data), native, batch.n_rows)
         model_ms = (time.perf_counter() - start) * 1000.0
         table = arrow_inputs(batch) if self.keep_inputs else None
         outputs, offset = [], 0
@@ -175,6 +184,40 @@ class ModelRunner:
         )
         error.__cause__ = exc
         return error
+
+
+# scikit-learn classifiers whose ``predict`` is the class of highest ``predict_proba``: forests
+# and calibrated classifiers compute it that way; logistic regression and histogram gradient
+# boosting take the sign or argmax of the scores the probabilities are a monotone map of (so
+# they can differ only on a row whose probabilities tie exactly, which goes to the first class).
+_ARGMAX_CLASSIFIERS = frozenset(
+    {
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.linear_model._logistic.LogisticRegressionCV",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        "sklearn.calibration.CalibratedClassifierCV",
+    }
+)
+
+
+def argmax_labels(native: Any) -> np.ndarray[Any, Any] | None:
+    """The model's ``classes_`` when its prediction can be read off ``predict_proba`` (one
+    pass over the model instead of two: ``classes_[argmax(proba)]``), else None.
+
+    True for the scikit-learn classifiers listed in ``_ARGMAX_CLASSIFIERS``, alone or at the
+    end of a ``Pipeline``, with one output.
+    """
+    final = native
+    steps = getattr(final, "steps", None)
+    if type(final).__module__ == "sklearn.pipeline" and steps:
+        final = steps[-1][1]
+    kind = f"{type(final).__module__}.{type(final).__qualname__}"
+    if kind not in _ARGMAX_CLASSIFIERS or getattr(final, "n_outputs_", 1) != 1:
+        return None
+    classes = getattr(native, "classes_", None)
+    return None if classes is None else np.asarray(classes)
 
 
 def arrow_inputs(batch: ModelInput) -> pa.Table | None:
@@ -594,6 +637,7 @@ __all__ = [
     "PoolOptions",
     "ServedVersion",
     "Slot",
+    "argmax_labels",
     "arrow_inputs",
     "as_proba",
     "as_rows",
