@@ -104,6 +104,13 @@ _EXPORTS: dict[str, str] = {
     "retrain_model": "shipyard.monitoring.fluent",
     "run_monitor": "shipyard.monitoring.fluent",
     "Monitor": "shipyard.monitoring.monitors",
+    # gates, model cards, the scheduler
+    "run_gate": "shipyard.pipelines.gates.fluent",
+    "list_gate_results": "shipyard.pipelines.gates.fluent",
+    "get_gate_result": "shipyard.pipelines.gates.fluent",
+    "model_card": "shipyard.pipelines.cards.fluent",
+    "list_triggers": "shipyard.pipelines.scheduler.fluent",
+    "GateResult": "shipyard.pipelines.gates.entities",
     # entities and errors
     "Run": "shipyard.tracking.entities",
     "RunStatus": "shipyard.tracking.entities",
@@ -123,6 +130,7 @@ __all__ = [
     "DriftConfig",
     "DriftReport",
     "Experiment",
+    "GateResult",
     "InvalidArgument",
     "Metric",
     "ModelVersion",
@@ -159,6 +167,7 @@ __all__ = [
     "get_dataset",
     "get_experiment",
     "get_features_as_of",
+    "get_gate_result",
     "get_historical_features",
     "get_metric_history",
     "get_model_version",
@@ -173,10 +182,12 @@ __all__ = [
     "list_deployments",
     "list_experiments",
     "list_feature_definitions",
+    "list_gate_results",
     "list_model_versions",
     "list_monitors",
     "list_registered_models",
     "list_retrainings",
+    "list_triggers",
     "load_dataset",
     "load_model",
     "load_settings",
@@ -193,6 +204,7 @@ __all__ = [
     "log_params",
     "log_text",
     "materialize_features",
+    "model_card",
     "monitor_history",
     "predict_batch",
     "push_features",
@@ -202,6 +214,7 @@ __all__ = [
     "restore_model_version",
     "restore_run",
     "retrain_model",
+    "run_gate",
     "run_monitor",
     "search_runs",
     "set_alias",
@@ -264,6 +277,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         run_monitor,
     )
     from shipyard.monitoring.monitors import Monitor
+    from shipyard.pipelines.cards.fluent import model_card
+    from shipyard.pipelines.gates.entities import GateResult
+    from shipyard.pipelines.gates.fluent import get_gate_result, list_gate_results, run_gate
+    from shipyard.pipelines.scheduler.fluent import list_triggers
     from shipyard.registry.entities import ModelVersion, RegisteredModel
     from shipyard.registry.fluent import (
         alias_history,

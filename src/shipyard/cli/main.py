@@ -7,6 +7,7 @@ import typer
 from shipyard import __version__
 from shipyard.cli import (
     artifacts,
+    cards,
     data,
     db,
     deploy_files,
@@ -48,6 +49,7 @@ drift.register(app)
 pipelines.register(app)
 gate.register(app)
 scheduler.register(app)
+cards.register(models.app)
 monitor.register(app)
 
 

@@ -22,6 +22,7 @@ from shipyard.server.identity import UserMiddleware
 from shipyard.server.limits import MAX_JSON_BYTES, BodyLimitMiddleware
 from shipyard.server.routers import (
     artifacts,
+    cards,
     datasets,
     deployments,
     drift,
@@ -77,6 +78,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
         pipelines,
         gates,
         triggers,
+        cards,
     )
     for module in (*routers, metrics):
         app.include_router(module.router)
