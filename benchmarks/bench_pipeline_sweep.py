@@ -82,7 +82,7 @@ def measure(opts: h.Options) -> h.Json:
 if __name__ == "__main__":
     h.main(
         figure="pipeline_sweep",
-        description="1,000 trivial tuning trials on a local Dask cluster: peak RSS of all processes",
+        description="1,000 trivial tuning trials on local Dask: peak RSS of all processes",
         measure=measure,
         workers={"sweep": sweep_worker},
         sides=("shipyard",),

@@ -100,19 +100,13 @@ class StepState:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (the REST representation)."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["status"] = self.status.value
+        data = _plain(self)
         data["outputs"] = dict(self.outputs) if self.outputs is not None else None
-        data["failure"] = self.failure.to_dict() if self.failure else None
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StepState:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["status"] = StepStatus(data["status"])
-        values["failure"] = StepFailure.from_dict(data["failure"]) if data.get("failure") else None
-        return cls(**values)
+        return cls(**_values(cls, data, StepStatus))
 
 
 @dataclass(frozen=True)
@@ -141,18 +135,13 @@ class PipelineRun:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (the REST representation)."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["status"] = self.status.value
-        data["failure"] = self.failure.to_dict() if self.failure else None
+        data = _plain(self)
         data["steps"] = [s.to_dict() for s in self.steps]
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PipelineRun:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["status"] = RunState(data["status"])
-        values["failure"] = StepFailure.from_dict(data["failure"]) if data.get("failure") else None
+        values = _values(cls, data, RunState)
         values["steps"] = tuple(StepState.from_dict(s) for s in data.get("steps", ()))
         return cls(**values)
 
@@ -163,6 +152,21 @@ class PipelineRun:
     @property
     def executed(self) -> list[str]:
         return [s.step for s in self.steps if s.status == StepStatus.SUCCEEDED]
+
+
+def _plain(obj: StepState | PipelineRun) -> dict[str, Any]:
+    data = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    data["status"] = obj.status.value
+    data["failure"] = obj.failure.to_dict() if obj.failure else None
+    return data
+
+
+def _values(cls: type, data: Mapping[str, Any], status: type[enum.StrEnum]) -> dict[str, Any]:
+    known = {f.name for f in fields(cls)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["status"] = status(data["status"])
+    values["failure"] = StepFailure.from_dict(data["failure"]) if data.get("failure") else None
+    return values
 
 
 @dataclass(frozen=True)
