@@ -161,7 +161,8 @@ def reference_table(
 
 
 def training_dataset(services: Services, version: ModelVersion) -> str:
-    """``NAME@VERSION`` of the dataset ``version``'s run read for training. Raises NotFound."""
+    """``NAME@VERSION`` of the dataset ``version``'s run (or the nearest run above it) read
+    for training. Raises NotFound."""
     if version.run_id is None:
         raise NotFound(
             f"model {version.name}/{version.version} has no run, so no training dataset is "
@@ -169,6 +170,11 @@ def training_dataset(services: Services, version: ModelVersion) -> str:
         )
     run = services.tracking.get_run(version.run_id)
     inputs = [i for i in run.inputs if i.context == "training"] or list(run.inputs)
+    parent = run.parent_run_id
+    while not inputs and parent is not None:  # a nested run: its parent read the data
+        above = services.tracking.get_run(parent)
+        inputs = [i for i in above.inputs if i.context == "training"] or list(above.inputs)
+        parent = above.parent_run_id
     if not inputs:
         raise NotFound(
             f"run {run.run_id} of model {version.name}/{version.version} recorded no dataset "

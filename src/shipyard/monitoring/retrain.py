@@ -45,7 +45,7 @@ FIELDS = ("pipeline", "on", "min_new_labels", "gate", "promote", "canary", "labe
 class RetrainPolicy:
     """A monitor's ``retrain:`` settings (see the module docstring)."""
 
-    pipeline: str
+    pipeline: Any  # a pipeline name of shipyard.yaml, or a shipyard.pipelines.Pipeline
     on: tuple[str, ...] = ("alert",)
     min_new_labels: int = 500
     gate: Mapping[str, Any] = field(default_factory=dict)
@@ -73,8 +73,16 @@ class RetrainPolicy:
         gate = data.get("gate") or {}
         if not isinstance(gate, Mapping):
             raise InvalidArgument("retrain gate: must be a mapping of shipyard gate settings")
+        pipeline = data["pipeline"]
+        if not isinstance(pipeline, str):
+            from shipyard.pipelines.definitions import Pipeline
+
+            if not isinstance(pipeline, Pipeline):
+                raise InvalidArgument(
+                    f"retrain pipeline must be a pipeline name or a Pipeline, not {pipeline!r}"
+                )
         return cls(
-            pipeline=str(data["pipeline"]),
+            pipeline=pipeline,
             on=on,
             min_new_labels=int(data.get("min_new_labels", 500)),
             gate=dict(gate),
@@ -205,20 +213,21 @@ def _train(
     from shipyard.pipelines.fluent import run_pipeline
 
     before = {v.version for v in services.registry.list_versions(champion.name)}
+    name = getattr(policy.pipeline, "name", policy.pipeline)
     result = run_pipeline(policy.pipeline, trigger=f"monitor:{monitor.name}")
     if not result.ok:
         failure = result.run.failure
-        raise InvalidArgument(f"pipeline {policy.pipeline!r} failed: {failure}")
+        raise InvalidArgument(f"pipeline {name!r} failed: {failure}")
     new = [v for v in services.registry.list_versions(champion.name) if v.version not in before]
     if not new:
         raise InvalidArgument(
-            f"pipeline {policy.pipeline!r} registered no new version of {champion.name!r}; its "
+            f"pipeline {name!r} registered no new version of {champion.name!r}; its "
             "register step must register the model the monitor watches"
         )
     challenger = max(new, key=lambda v: v.version)
     steps.add(
         "trained",
-        f"pipeline {policy.pipeline} run {result.run.run_id} registered "
+        f"pipeline {name} run {result.run.run_id} registered "
         f"{challenger.name}/{challenger.version}",
         pipeline_run=result.run.run_id,
         challenger=challenger.version,
