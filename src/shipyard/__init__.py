@@ -104,6 +104,11 @@ _EXPORTS: dict[str, str] = {
     "retrain_model": "shipyard.monitoring.fluent",
     "run_monitor": "shipyard.monitoring.fluent",
     "Monitor": "shipyard.monitoring.monitors",
+    # pipelines
+    "run_pipeline": "shipyard.pipelines.fluent",
+    "list_pipelines": "shipyard.pipelines.fluent",
+    "list_pipeline_runs": "shipyard.pipelines.fluent",
+    "get_pipeline_run": "shipyard.pipelines.fluent",
     # gates, model cards, the scheduler
     "run_gate": "shipyard.pipelines.gates.fluent",
     "list_gate_results": "shipyard.pipelines.gates.fluent",
@@ -172,6 +177,7 @@ __all__ = [
     "get_metric_history",
     "get_model_version",
     "get_online_features",
+    "get_pipeline_run",
     "get_registered_model",
     "get_run",
     "ingest_dataset",
@@ -185,6 +191,8 @@ __all__ = [
     "list_gate_results",
     "list_model_versions",
     "list_monitors",
+    "list_pipeline_runs",
+    "list_pipelines",
     "list_registered_models",
     "list_retrainings",
     "list_triggers",
@@ -216,6 +224,7 @@ __all__ = [
     "retrain_model",
     "run_gate",
     "run_monitor",
+    "run_pipeline",
     "search_runs",
     "set_alias",
     "set_tag",
@@ -279,6 +288,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from shipyard.monitoring.monitors import Monitor
     from shipyard.pipelines.cards.fluent import model_card
     from shipyard.pipelines.gates.entities import GateResult
+    from shipyard.pipelines.fluent import (
+        get_pipeline_run,
+        list_pipeline_runs,
+        list_pipelines,
+        run_pipeline,
+    )
     from shipyard.pipelines.gates.fluent import get_gate_result, list_gate_results, run_gate
     from shipyard.pipelines.scheduler.fluent import list_triggers
     from shipyard.registry.entities import ModelVersion, RegisteredModel
