@@ -110,7 +110,9 @@ class ModelRunner:
         # a classifier whose prediction is its most probable class is called once, not twice
         self._labels = argmax_labels(loaded.native) if self.has_proba else None
         columns = None if loaded.signature is None else loaded.signature.columns
-        self._columns = None if columns is None else pd.Index(columns)
+        # object dtype, not pandas 3's Arrow-backed strings: scikit-learn reads the names back
+        # as a NumPy object array on every call, a fifth of a single-row predict_proba
+        self._columns = None if columns is None else pd.Index(columns, dtype=object)
 
     def __call__(self, jobs: list[Job]) -> list[Output | BaseException]:
         """One output (or error) per job, in order."""

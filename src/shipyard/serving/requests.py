@@ -231,6 +231,8 @@ def _from_list(items: list[Any], where: str) -> RawInput:
 
 
 def _from_records(records: list[dict[str, Any]]) -> RawInput:
+    if len(records) == 1:  # the common single-row request: no key comparisons
+        return RawInput(columns={k: [v] for k, v in records[0].items()}, rows=None, n_rows=1)
     keys = records[0].keys()
     if not all(r.keys() == keys for r in records):
         keys = dict.fromkeys(k for r in records for k in r).keys()
