@@ -168,16 +168,15 @@ def training_dataset(services: Services, version: ModelVersion) -> str:
             f"model {version.name}/{version.version} has no run, so no training dataset is "
             "known; give the monitor a reference: dataset"
         )
-    run = services.tracking.get_run(version.run_id)
-    inputs = [i for i in run.inputs if i.context == "training"] or list(run.inputs)
-    parent = run.parent_run_id
-    while not inputs and parent is not None:  # a nested run: its parent read the data
-        above = services.tracking.get_run(parent)
-        inputs = [i for i in above.inputs if i.context == "training"] or list(above.inputs)
-        parent = above.parent_run_id
+    run_id: str | None = version.run_id
+    inputs: list[Any] = []
+    while not inputs and run_id is not None:  # a nested run: a run above it read the data
+        run = services.tracking.get_run(run_id)
+        inputs = [i for i in run.inputs if i.context == "training"] or list(run.inputs)
+        run_id = run.parent_run_id
     if not inputs:
         raise NotFound(
-            f"run {run.run_id} of model {version.name}/{version.version} recorded no dataset "
+            f"run {version.run_id} of model {version.name}/{version.version} recorded no dataset "
             "input; load the training data with shipyard.load_dataset inside the run, or give "
             "the monitor a reference: dataset"
         )
