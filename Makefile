@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-fast lint format typecheck bench services install clean
+.PHONY: demo test test-fast lint format typecheck bench services install clean airflow-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,16 @@ demo: install
 	$(BIN)/python examples/repeat_buyers/repeat_buyers.py
 	$(BIN)/python examples/fraud/fraud.py
 
+## make airflow-venv: Apache Airflow in its own venv, for the slow test that loads exported DAGs
+AIRFLOW_VENV := .venv-airflow
+$(AIRFLOW_VENV)/bin/airflow:
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet "apache-airflow>=2.9"
+
+airflow-venv: $(AIRFLOW_VENV)/bin/airflow
+
 ## make test: install, start services, lint, type-check and run every test (slow ones too)
-test: install services lint typecheck
+test: install services lint typecheck airflow-venv
 	$(BIN)/pytest -q -p no:cacheprovider
 
 ## make test-fast: the suite without tests marked slow
@@ -53,4 +61,4 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .shipyard build dist src/*.egg-info
+	rm -rf $(VENV) $(AIRFLOW_VENV) .shipyard build dist src/*.egg-info

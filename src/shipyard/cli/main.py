@@ -14,6 +14,7 @@ from shipyard.cli import (
     deployments,
     drift,
     experiments,
+    export,
     features,
     gate,
     models,
@@ -47,6 +48,7 @@ deploy_files.register(app)
 predict.register(app)
 drift.register(app)
 pipelines.register(app)
+export.register(pipelines.app)
 gate.register(app)
 scheduler.register(app)
 cards.register(models.app)
