@@ -52,6 +52,11 @@ def die_once(marker: str) -> str:
     return "survived"
 
 
+def die_always() -> str:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return "unreachable"
+
+
 def sleepy(seconds: float) -> float:
     time.sleep(seconds)
     return seconds
@@ -75,3 +80,14 @@ def curve_trial(params: dict[str, Any], report: Any, train: Any = None) -> float
 
 def trivial_trial(params: dict[str, Any], report: Any, train: Any = None) -> float:
     return float(params["x"])
+
+
+def make_table(n: int = 400, seed: int = 0) -> Any:
+    """A seeded classification table (returned as a DataFrame: the runner stores it)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame["label"] = np.where(frame["a"] + 0.5 * frame["b"] > 0, "yes", "no")
+    return frame

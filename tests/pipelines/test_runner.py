@@ -129,24 +129,16 @@ def test_timeout_fails_the_step_clearly() -> None:
     assert "timeout of 1s" in failure.message
 
 
-def test_killed_worker_is_retried(tmp_path: Path) -> None:
+def test_killed_worker_is_retried_in_a_fresh_process(tmp_path: Path) -> None:
     marker = str(tmp_path / "died")
-    pipe = Pipeline(
-        "kill",
-        [
-            StepDef(
-                "k", call=f"{LIB}:die_once", params={"marker": marker}, retries=1, retry_backoff_s=0
-            )
-        ],
-    )
+    pipe = Pipeline("kill", [StepDef("k", call=f"{LIB}:die_once", params={"marker": marker})])
     result = run_pipeline(pipe, executor="local:1")
     assert result.ok and result.output("k.result") == "survived"
-    assert result.run.step("k").attempts == 2
-    no_retry = Pipeline(
-        "kill2", [StepDef("k", call=f"{LIB}:die_once", params={"marker": marker + "2"})]
-    )
-    failed = run_pipeline(no_retry, executor="local:1")
-    assert failed.run.failure is not None and failed.run.failure.error_type == "WorkerLost"
+    assert result.run.step("k").attempts == 2  # one attempt more than its (zero) retries
+    always = Pipeline("kill2", [StepDef("k", call=f"{LIB}:die_always", retries=1)])
+    failed = run_pipeline(always, executor="local:1")
+    failure = failed.run.failure
+    assert failure is not None and failure.error_type == "WorkerLost" and failure.attempts == 3
 
 
 def test_resume_continues_from_the_failed_step(tmp_path: Path) -> None:

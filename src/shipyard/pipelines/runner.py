@@ -384,7 +384,10 @@ class Driver:
             attempts=flight.attempt,
         )
         state = replace(self.states[flight.step], run_id=run_id, failure=failure)
-        if flight.attempt <= step.retries:
+        # a lost worker may not be the step's fault (a pool breaks under every task it ran):
+        # it gets one attempt more than its retries, in a fresh process
+        allowed = step.retries + (1 if failure.error_type == "WorkerLost" else 0)
+        if flight.attempt <= allowed:
             delay = step.retry_backoff_s * 2 ** (flight.attempt - 1)
             retries.append((time.monotonic() + delay, flight.step, flight.attempt + 1))
             self._set(replace(state, reason=f"retry {flight.attempt + 1} in {delay:g}s"))

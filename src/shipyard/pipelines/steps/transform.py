@@ -31,7 +31,7 @@ def run(ctx: StepContext) -> Mapping[str, Any]:
         con = duckdb.connect()
         con.register("data", table)
         try:
-            table = con.execute(str(sql)).to_arrow_table()
+            table = con.sql(str(sql)).to_arrow_table()
         except duckdb.Error as exc:
             raise InvalidArgument(f"step {ctx.step!r}: the sql failed: {exc}") from exc
         finally:
