@@ -146,8 +146,8 @@ def test_airflow_dag_file_carries_the_dag(project: Path, which: str) -> None:
 
 
 def test_cli_and_bad_input(project: Path) -> None:
-    out = runner.invoke(app, ["pipeline", "export", "diamond", "--to", "airflow",
-                              "--out", "dags", "--env", "SHIPYARD_TRACKING_URI=http://ml"])  # fmt: skip
+    args = ["pipeline", "export", "diamond", "--to", "airflow", "--out", "dags"]
+    out = runner.invoke(app, [*args, "--env", "SHIPYARD_TRACKING_URI=http://ml"])
     assert out.exit_code == 0, out.output
     assert (
         "'SHIPYARD_TRACKING_URI': 'http://ml'" in (project / "dags" / "diamond_dag.py").read_text()
@@ -192,7 +192,8 @@ def test_airflow_itself_loads_the_dag(project: Path) -> None:
         "bag = DagBag(dag_folder=sys.argv[1])\n"
         "assert not bag.import_errors, bag.import_errors\n"
         "dag = bag.dags['diamond']\n"
-        "print(json.dumps(sorted([u, t.task_id] for t in dag.tasks for u in t.upstream_task_ids)))\n"
+        "edges = [[u, t.task_id] for t in dag.tasks for u in t.upstream_task_ids]\n"
+        "print(json.dumps(sorted(edges)))\n"
     )
     env = {
         **os.environ,
