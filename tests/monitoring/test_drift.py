@@ -264,3 +264,24 @@ def test_with_thresholds_keeps_the_rest() -> None:
     assert changed.column("x") == ColumnConfig(test="psi", threshold=0.5)
     assert changed.threshold_for("y", "ks") == 0.2
     assert base.column("x").threshold is None
+
+
+def test_parquet_files_are_read_column_by_column(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from shipyard.monitoring.drift import ParquetColumns
+
+    ref, cur = _frames(3_000, seed=6)
+    pq.write_table(pa.Table.from_pandas(ref), tmp_path / "ref.parquet")
+    pq.write_table(pa.Table.from_pandas(cur), tmp_path / "cur.parquet")
+    side = ParquetColumns.open(tmp_path / "ref.parquet")
+    assert side.num_rows == 3_000 and "plan" in side.column_names
+    streamed = compute_drift(side, ParquetColumns.open(tmp_path / "cur.parquet")).to_dict()
+    in_memory = compute_drift(ref, cur).to_dict()
+    streamed.pop("duration_s"), in_memory.pop("duration_s")
+    assert streamed == in_memory
+    with pytest.raises(NotFound, match="no file"):
+        ParquetColumns.open(tmp_path / "missing.parquet")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(InvalidArgument, match="not a readable Parquet file"):
+        ParquetColumns.open(tmp_path / "bad.parquet")

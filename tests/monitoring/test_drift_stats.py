@@ -154,3 +154,19 @@ def test_nulls_and_nan_are_dropped_and_counted() -> None:
     assert (col.n_ref, col.null_ref, col.n_cur, col.null_cur) == (300, 4, 200, 0)
     _close(col.statistics["ks"], float(ks_2samp(x, y).statistic))
     _close(col.statistics["wasserstein"], wasserstein_distance(x, y))
+
+
+@pytest.mark.parametrize("draw", ["normal", "ties"])
+def test_statistics_are_the_same_when_merged_in_small_pieces(
+    draw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KS and Wasserstein are computed piece by piece; tiny pieces (many boundaries, ties at
+    the cuts) give SciPy's figures all the same."""
+    from shipyard.monitoring.drift import stats
+
+    monkeypatch.setattr(stats, "CHUNK", 8)
+    rng = np.random.default_rng(11)
+    x, y = _numeric_pair(rng, 3_000, 2_500, draw)
+    col = compute_drift(pd.DataFrame({"v": x}), pd.DataFrame({"v": y})).column("v")
+    _close(col.statistics["ks"], float(ks_2samp(x, y).statistic))
+    _close(col.statistics["wasserstein"], wasserstein_distance(x, y))

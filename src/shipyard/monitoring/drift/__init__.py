@@ -10,6 +10,7 @@ True
 from shipyard.monitoring.drift.config import DEFAULT_THRESHOLDS, TESTS, ColumnConfig, DriftConfig
 from shipyard.monitoring.drift.engine import compute_drift
 from shipyard.monitoring.drift.entities import ColumnDrift, Distribution, DriftReport
+from shipyard.monitoring.drift.inputs import ParquetColumns
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -19,5 +20,6 @@ __all__ = [
     "Distribution",
     "DriftConfig",
     "DriftReport",
+    "ParquetColumns",
     "compute_drift",
 ]

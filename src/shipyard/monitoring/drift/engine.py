@@ -24,8 +24,9 @@ from shipyard.errors import InvalidArgument
 from shipyard.monitoring.drift import stats
 from shipyard.monitoring.drift.config import DriftConfig
 from shipyard.monitoring.drift.entities import ColumnDrift, Distribution, DriftReport
+from shipyard.monitoring.drift.inputs import Columns, to_columns
 
-__all__ = ["column_kind", "compute_drift", "to_table"]
+__all__ = ["column_kind", "compute_drift"]
 
 MAX_NEW_CATEGORIES_LISTED = 100
 OTHER = "(other)"
@@ -38,36 +39,6 @@ EFFECT_SIZE_NAMES = {
 }
 P_VALUE_OF = {"ks": "ks_p_value", "chi2": "chi2_p_value"}
 STATISTIC_OF = {"ks": "ks", "wasserstein": "wasserstein", "psi": "psi", "chi2": "chi2"}
-
-
-def to_table(data: Any, side: str) -> pa.Table:
-    """``data`` (an Arrow table or record batch, or a pandas DataFrame) as an Arrow table.
-
-    Raises:
-        InvalidArgument: any other type.
-    """
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatch):
-        return pa.Table.from_batches([data])
-    if type(data).__module__.split(".")[0] != "pandas":  # no pandas import for Arrow input
-        raise InvalidArgument(
-            f"the {side} data must be a pandas DataFrame or an Arrow table, not "
-            f"{type(data).__name__}"
-        )
-    import pandas as pd
-
-    if isinstance(data, pd.DataFrame):
-        try:
-            return pa.Table.from_pandas(data, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise InvalidArgument(
-                f"the {side} DataFrame has a column Arrow cannot read ({exc}); give each column "
-                "one type"
-            ) from exc
-    raise InvalidArgument(
-        f"the {side} data must be a pandas DataFrame or an Arrow table, not {type(data).__name__}"
-    )
 
 
 def column_kind(dtype: pa.DataType) -> str | None:
@@ -89,7 +60,7 @@ def column_kind(dtype: pa.DataType) -> str | None:
 # -- inputs ----------------------------------------------------------------------------------------
 
 
-def _chosen_columns(ref: pa.Table, cur: pa.Table, columns: Sequence[str] | None) -> list[str]:
+def _chosen_columns(ref: Columns, cur: Columns, columns: Sequence[str] | None) -> list[str]:
     if columns is not None:
         if isinstance(columns, str):
             columns = [columns]
@@ -119,7 +90,7 @@ def _chosen_columns(ref: pa.Table, cur: pa.Table, columns: Sequence[str] | None)
     return list(ref.column_names)
 
 
-def _kinds(ref: pa.Table, cur: pa.Table, names: list[str], config: DriftConfig) -> dict[str, str]:
+def _kinds(ref: Columns, cur: Columns, names: list[str], config: DriftConfig) -> dict[str, str]:
     kinds = {}
     for name in names:
         rtype, ctype = ref.schema.field(name).type, cur.schema.field(name).type
@@ -356,11 +327,12 @@ def compute_drift(
 ) -> DriftReport:
     """Test every column (or ``columns``) of ``current`` against ``reference`` for drift.
 
-    Both sides are pandas DataFrames or Arrow tables with the same columns (or at least
-    ``columns``). Numeric columns get ``config.numeric_test`` (KS by default), categorical ones
-    (strings, booleans, dictionaries) ``config.categorical_test`` (chi-square), unless the
-    column's own settings say otherwise; every column also carries its other statistics (see
-    :class:`ColumnDrift`). A prediction column is tested like any other.
+    Both sides are pandas DataFrames, Arrow tables or ``ParquetColumns`` (a Parquet file read
+    one column at a time) with the same columns (or at least ``columns``). Numeric columns get
+    ``config.numeric_test`` (KS by default), categorical ones (strings, booleans,
+    dictionaries) ``config.categorical_test`` (chi-square), unless the column's own settings
+    say otherwise; every column also carries its other statistics (see :class:`ColumnDrift`).
+    A prediction column is tested like any other.
 
     Raises:
         InvalidArgument: a side is empty, not a table, lacks a column, or a column's type
@@ -377,7 +349,7 @@ def compute_drift(
     config = config if config is not None else DriftConfig()
     if not isinstance(config, DriftConfig):
         raise InvalidArgument(f"config must be a DriftConfig, not {type(config).__name__}")
-    ref, cur = to_table(reference, "reference"), to_table(current, "current")
+    ref, cur = to_columns(reference, "reference"), to_columns(current, "current")
     for side, table in (("reference", ref), ("current", cur)):
         if table.num_rows == 0:
             raise InvalidArgument(

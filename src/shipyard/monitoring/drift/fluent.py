@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import InvalidArgument
 from shipyard.monitoring.drift.config import DriftConfig
+from shipyard.monitoring.drift.inputs import ParquetColumns
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,10 +36,11 @@ def _looks_like_file(text: str) -> bool:
     return lowered.endswith(_FILE_SUFFIXES)
 
 
-def load_side(source: str, *, side: str = "data") -> pa.Table:
+def load_side(source: str, *, side: str = "data") -> pa.Table | ParquetColumns:
     """The rows ``source`` names: a CSV/Parquet/JSON Lines file, glob or folder (a path or any
     fsspec URL), or a stored dataset version ``NAME@VERSION`` / ``NAME`` (newest) /
-    ``dataset:NAME@VERSION``.
+    ``dataset:NAME@VERSION``. A local Parquet file is not read here but one column at a time
+    while drift is computed (:class:`ParquetColumns`), so memory stays bounded.
 
     Raises:
         InvalidArgument: ``source`` is empty or a file cannot be read.
@@ -53,6 +55,8 @@ def load_side(source: str, *, side: str = "data") -> pa.Table:
         from shipyard.data.fluent import load_dataset
 
         return load_dataset(text, context="monitoring")
+    if text.lower().endswith((".parquet", ".pq")) and Path(text).is_file():
+        return ParquetColumns.open(text)
     from shipyard.data.sources.files import FileSource
 
     return FileSource(side, text).read().table

@@ -87,25 +87,56 @@ def psi(
     return float(np.sum((c - r) * np.log(c / r)))
 
 
-def _ecdf_gaps(a: Floats, b: Floats) -> tuple[Floats, Floats]:
-    """The merged sorted values of ``a`` and ``b`` (both sorted) and ``n*m*(F_a - F_b)`` at each.
+CHUNK = 1 << 18  # values merged at a time: bounded memory, cache-sized work
 
-    The gaps are kept as exact integers (in float64, exact below 2**53) and scaled once by the
-    caller. At a run of equal values only the last position holds the right-continuous CDFs;
-    the others are set to 0 (their width to the next value is 0, so the Wasserstein sum is
-    unaffected and the KS maximum ignores them).
+
+def _merged_gaps(a: Floats, b: Floats, base: float, n: int, m: int) -> tuple[Floats, Floats]:
+    """The merged sorted values of the sorted pieces ``a`` and ``b`` and ``n*m*(F_a - F_b)``
+    at each, ``base`` being its value just before the pieces.
+
+    The gaps are exact integers (in float64, exact below 2**53), scaled by the caller. Inside a
+    run of equal values only the last position holds the right-continuous CDFs; the others are
+    set to 0 (their width to the next value is 0, so the Wasserstein sum is unaffected and the
+    KS maximum ignores them).
     """
-    n, m = len(a), len(b)
     both = np.concatenate((a, b))
     order = np.argsort(both, kind="stable")  # two sorted runs: a linear merge
     merged = both[order]
-    del both
     # each value from a raises n*m*F_a by m, each from b raises n*m*F_b by n
-    gaps = np.where(order < n, float(m), -float(n))
-    del order
+    gaps = np.where(order < len(a), float(m), -float(n))
+    gaps[0] += base
     np.cumsum(gaps, out=gaps)
     gaps[:-1][merged[1:] == merged[:-1]] = 0.0
     return merged, gaps
+
+
+def _ks_wasserstein(a: Floats, b: Floats) -> tuple[float, float]:
+    """The two-sample KS statistic and the Wasserstein distance of the sorted ``a`` and ``b``.
+
+    The merged order is walked in pieces of about ``CHUNK`` values, cut at values taken from
+    both sides so that a run of equal values never straddles two pieces; the KS maximum and
+    the Wasserstein sum carry over from one piece to the next.
+    """
+    n, m = len(a), len(b)
+    cuts = np.unique(np.concatenate((a[CHUNK // 2 :: CHUNK // 2], b[CHUNK // 2 :: CHUNK // 2])))
+    ends_a = np.concatenate(([0], np.searchsorted(a, cuts, "left"), [n]))
+    ends_b = np.concatenate(([0], np.searchsorted(b, cuts, "left"), [m]))
+    top, area, last, last_gap = 0.0, 0.0, None, 0.0
+    for k in range(len(ends_a) - 1):
+        lo_a, hi_a, lo_b, hi_b = ends_a[k], ends_a[k + 1], ends_b[k], ends_b[k + 1]
+        if lo_a == hi_a and lo_b == hi_b:
+            continue
+        base = float(lo_a) * m - float(lo_b) * n
+        merged, gaps = _merged_gaps(a[lo_a:hi_a], b[lo_b:hi_b], base, n, m)
+        top = max(top, float(gaps.max()), -float(gaps.min()))
+        if last is not None:
+            area += abs(last_gap) * (merged[0] - last)
+        last, last_gap = merged[-1], gaps[-1]
+        widths = np.diff(merged)
+        np.abs(gaps, out=gaps)
+        area += float(np.dot(gaps[:-1], widths))
+    scale = float(n) * float(m)
+    return top / scale, area / scale
 
 
 def _shares_in_bins(sorted_values: Floats, inner_edges: Floats) -> Floats:
@@ -129,14 +160,7 @@ def _quantiles(sorted_values: Floats, qs: Floats) -> Floats:
 def numeric_stats(a: Floats, b: Floats, *, psi_bins: int, plot_bins: int) -> NumericStats:
     """KS statistic, Wasserstein distance, reference std, PSI and plot bins of the sorted,
     non-empty, null-free float64 arrays ``a`` (reference) and ``b`` (current)."""
-    merged, gaps = _ecdf_gaps(a, b)
-    scale = float(len(a)) * float(len(b))
-    ks = max(float(gaps.max()), -float(gaps.min())) / scale
-    widths = np.diff(merged)
-    del merged
-    np.abs(gaps, out=gaps)
-    wasserstein = float(np.dot(gaps[:-1], widths)) / scale
-    del gaps, widths
+    ks, wasserstein = _ks_wasserstein(a, b)
     deciles = np.unique(_quantiles(a, np.linspace(0, 1, psi_bins + 1)[1:-1]))
     psi_value = psi(_shares_in_bins(a, deciles), _shares_in_bins(b, deciles))
     lo, hi = min(a[0], b[0]), max(a[-1], b[-1])
