@@ -117,3 +117,14 @@ def test_batch_prediction_is_identical_on_local_and_dask(
         assert result.rows == 3000 and result.chunks == 5
         outs[name] = pq.read_table(out).drop_columns(["prediction_id"])
     assert outs["local"].equals(outs["threads"]) and outs["dask"].equals(outs["threads"])
+
+
+def test_a_timeout_on_dask_fails_the_step_without_waiting(dask_pool: Executor) -> None:
+    pipe = Pipeline(
+        "slow", [StepDef("nap", call=f"{LIB}:sleepy", params={"seconds": 20}, timeout_s=1)]
+    )
+    started = time.monotonic()
+    result = run_pipeline(pipe, executor=dask_pool)
+    assert time.monotonic() - started < 10
+    failure = result.run.failure
+    assert failure is not None and failure.error_type == "StepTimeout"
