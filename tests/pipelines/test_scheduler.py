@@ -309,3 +309,31 @@ def test_kill_9_mid_run_then_restart(project: Path, monkeypatch: pytest.MonkeyPa
     starts = [line.split()[1] for line in log_lines(project) if line.startswith("start")]
     assert len(starts) == len(set(starts)) == len(store.list()) == 3
     assert store.get(killed.id).state == "interrupted"
+
+
+def test_pipeline_jobs_run_the_pipeline_and_record_its_run(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(
+        project,
+        "pipelines:\n"
+        "  ok:\n    schedule: '* * * * * *'\n"
+        "    steps: [{name: a, call: 'tests.pipelines.steplib:add', with: {a: 1}}]\n"
+        "  bad:\n    schedule: '* * * * * *'\n"
+        "    steps: [{name: z, call: 'tests.pipelines.steplib:die_always'}]\n",
+        monkeypatch,
+    )
+    scheduler = make_scheduler()
+    scheduler.start()
+    claimed = scheduler.tick(datetime.now(UTC) + timedelta(seconds=2))
+    scheduler.wait()
+    assert sorted(t.job for t in claimed) == ["bad", "ok"]
+    by_job = {t.job: t for t in list_triggers()}
+    runs = shipyard.tracking.fluent.services().pipelines
+    assert runs is not None
+    ok = runs.get_run(str(by_job["ok"].run_id))
+    assert by_job["ok"].state == "succeeded" and ok.pipeline == "ok"
+    assert ok.trigger == f"schedule:ok@{by_job['ok'].slot}"
+    failed = by_job["bad"]
+    assert failed.state == "failed" and failed.run_id and "JobFailed" in str(failed.error)
+    assert runs.get_run(failed.run_id).pipeline == "bad"

@@ -146,7 +146,7 @@ def suite_check(store: DatasetStore, dataset: str, suite: str) -> Check:
     ]
     errors = [f for f in failed if f["severity"] == "error"]
     message = (
-        f"suite {loaded.name!r}: {len(report.results)} rules on {report.num_rows} rows, "
+        f"suite {loaded.name!r}: {_count(len(report.results), 'rule')} on {report.num_rows} rows, "
         + ("all error rules pass" if report.passed else f"{len(errors)} error rule(s) failed: ")
         + ", ".join(f"{f['rule']} ({f['failed_rows']} rows)" for f in errors)
     )
@@ -163,6 +163,10 @@ def suite_check(store: DatasetStore, dataset: str, suite: str) -> Check:
             "failed": failed,
         },
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def signature_check(candidate: ModelVersion, champion: ModelVersion | None) -> Check:

@@ -24,11 +24,21 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shipyard.config import Settings
-from shipyard.errors import ConfigError, InvalidArgument, NotFound
+from shipyard.errors import ConfigError, InvalidArgument, NotFound, ShipyardError
 from shipyard.pipelines.scheduler.entities import GROUPS, Job
 
 Runner = Callable[[Job, str, str], "str | None"]
 """Runs a job for a slot with a reason; returns the id of the run it made (if any)."""
+
+
+class JobFailed(ShipyardError, RuntimeError):
+    """A job ran and failed; ``run_id`` is the run it made (recorded with the trigger)."""
+
+    code = "JOB_FAILED"
+
+    def __init__(self, message: str, *, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 def load_jobs(settings: Settings, *, only: str | None = None) -> dict[str, Job]:
@@ -143,11 +153,16 @@ def _python_target(job: Job, settings: Settings | None = None) -> Callable[..., 
 
 
 def run_pipeline_job(job: Job, slot: str, reason: str) -> str | None:
-    """Run the pipeline ``job.target`` (``shipyard.pipelines.run_pipeline``)."""
+    """Run the pipeline ``job.target`` (``shipyard.pipelines.run_pipeline``); returns the
+    pipeline run's id. Raises JobFailed (with that id) when the pipeline run failed."""
     pipelines = importlib.import_module("shipyard.pipelines")
-    run = pipelines.run_pipeline(job.target, trigger=f"schedule:{job.name}@{slot}")
-    tracked = getattr(getattr(run, "run", run), "run_id", None)
-    return None if tracked is None else str(tracked)
+    result = pipelines.run_pipeline(job.target, trigger=f"schedule:{job.name}@{slot}")
+    run_id = str(result.run.id)
+    if not result.ok:
+        failure = result.run.failure
+        why = failure.describe() if failure is not None else str(result.run.status)
+        raise JobFailed(f"pipeline run {run_id} of {job.target} failed: {why}", run_id=run_id)
+    return run_id
 
 
 def run_monitor_job(job: Job, slot: str, reason: str) -> str | None:

@@ -152,7 +152,9 @@ class Scheduler:
             run_id = runner_for(job.kind)(job, trigger.slot, trigger.reason)
         except BaseException as exc:
             message = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
-            done = self.triggers.finish(trigger.id, state="failed", error=message)
+            done = self.triggers.finish(
+                trigger.id, state="failed", run_id=getattr(exc, "run_id", None), error=message
+            )
             log.warning("job %s slot %s failed: %s", job.name, trigger.slot, message)
         else:
             done = self.triggers.finish(trigger.id, state="succeeded", run_id=run_id)
