@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-__all__ = ["CSS", "esc", "fmt_num", "page", "write_atomic"]
+__all__ = ["CSS", "esc", "fmt_num", "page", "summary", "write_atomic"]
 
 CSS = """
 :root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --line: #d0d7de; --muted: #57606a; }
@@ -70,6 +71,18 @@ def fmt_num(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return esc(value)
+
+
+def summary(
+    badge: str, about: Sequence[str], facts: Sequence[tuple[str, str]], extra: str = ""
+) -> str:
+    """The summary section of a report: a status ``badge`` (HTML), a muted line of ``about``
+    phrases (HTML), one card per ``(label, value)`` fact, then ``extra`` (HTML)."""
+    cards = "".join(f'<div class="fact">{label}<b>{value}</b></div>' for label, value in facts)
+    return (
+        f'<section id="summary"><p>{badge}</p><p class="muted">{" · ".join(about)}</p>'
+        f'<div class="facts">{cards}</div>{extra}</section>'
+    )
 
 
 def page(title: str, body: str, *, css: str = "") -> str:

@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from shipyard._html import esc, fmt_num, page, write_atomic
+from shipyard._html import esc, fmt_num, page, summary, write_atomic
 from shipyard.errors import InvalidArgument
 from shipyard.monitoring.drift.entities import ColumnDrift, Distribution, DriftReport
 
@@ -144,11 +144,7 @@ def _summary(report: DriftReport, reference: str | None, current: str | None, mo
         ("dataset drift at", f"{report.config.drift_share:.0%}"),
         ("duration", f"{report.duration_s * 1000:,.0f} ms"),
     ]
-    fact_html = "".join(f'<div class="fact">{label}<b>{value}</b></div>' for label, value in facts)
-    return (
-        f'<section id="summary"><p>{badge}</p><p class="muted">{" · ".join(about)}</p>'
-        f'<div class="facts">{fact_html}</div></section>'
-    )
+    return summary(badge, about, facts)
 
 
 def _note(col: ColumnDrift) -> str:

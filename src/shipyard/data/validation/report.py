@@ -19,7 +19,7 @@ from typing import Any
 
 from shipyard._html import esc as _e
 from shipyard._html import fmt_num as _num
-from shipyard._html import page
+from shipyard._html import page, summary
 from shipyard._html import write_atomic as _write_atomic
 from shipyard.data.profile import ColumnProfile, TableProfile
 from shipyard.data.validation._svg import bar_chart, histogram
@@ -77,11 +77,7 @@ def _summary(report: ValidationReport, dataset: str | None, generated_at: dateti
         ("duration", f"{report.duration_s * 1000:,.1f} ms"),
         ("queries", f"{report.queries:,}"),
     ]
-    fact_html = "".join(f'<div class="fact">{label}<b>{value}</b></div>' for label, value in facts)
-    return (
-        f'<section id="summary"><p>{badge}</p><p class="muted">{" · ".join(about)}</p>'
-        f'<div class="facts">{fact_html}</div>{_severity_table(report)}</section>'
-    )
+    return summary(badge, about, facts, _severity_table(report))
 
 
 def _severity_table(report: ValidationReport) -> str:
