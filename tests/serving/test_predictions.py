@@ -467,3 +467,42 @@ def test_latency_column_is_float_even_for_int_latency(tmp_path: Path) -> None:
     got = read_predictions(tmp_path, "churn")
     assert got.schema.field("latency_ms").type == pa.float64()
     assert pc.sum(got.column("latency_ms")).as_py() == 3.0
+
+
+def test_calls_of_one_shape_are_written_as_one_table_like_call_by_call(tmp_path: Path) -> None:
+    """The model server queues one call per request; calls whose inputs share a schema are
+    laid out column by column at once, and give exactly what one table per call gives."""
+    import numpy as np
+
+    batch = pa.table({"x": [1.0, 2.0, 3.0], "prediction": ["a", "b", "c"]})
+    calls = []
+    for i in range(3):
+        proba = np.array([[0.25 * i, 1 - 0.25 * i]])
+        outputs = {"prediction": [i], "proba_0": proba[:, 0], "proba_1": proba[:, 1]}
+        ts = dt.datetime(2026, 11, 27, 12, i, tzinfo=dt.UTC)
+        status = "shadow" if i == 1 else "ok"
+        entry = predictions._make_entry(
+            "m", 1, batch.slice(i, 1), outputs, new_ids(1), 1.5 * i, status, ts
+        )
+        calls.append(entry)
+    together = predictions.records_table(calls)
+    one_by_one = pa.concat_tables([predictions._entry_table(e) for e in calls])
+    assert together.equals(one_by_one)
+    base = ["prediction_id", "ts", "latency_ms", "status"]
+    assert together.column_names == [
+        *base,
+        "x",
+        "input_prediction",
+        "prediction",
+        "proba_0",
+        "proba_1",
+    ]
+    assert together.column("status").to_pylist() == ["ok", "shadow", "ok"]
+    assert together.column("proba_1").to_pylist() == [1.0, 0.75, 0.5]
+    mixed = [
+        *calls,
+        predictions._make_entry(
+            "m", 1, [{"y": 1}], {"prediction": [9]}, new_ids(1), 0.0, "ok", None
+        ),
+    ]
+    assert predictions.records_table(mixed).num_rows == 4  # other shapes: unified call by call

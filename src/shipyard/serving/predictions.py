@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -332,6 +333,10 @@ def partition_dir(root: Path, model: str, version: int, day: str) -> Path:
 
 def records_table(entries: Sequence[_Entry]) -> pa.Table:
     """The Arrow table of queued calls (one row per prediction), schemas unified."""
+    if len(entries) > 1:
+        table = _same_shape_table(entries)
+        if table is not None:
+            return table
     tables = [_entry_table(e) for e in entries]
     return pa.concat_tables(tables, promote_options="permissive")
 
@@ -341,13 +346,74 @@ def _entry_table(entry: _Entry) -> pa.Table:
     inputs = entry.inputs
     if not isinstance(inputs, pa.Table):
         inputs = pa.Table.from_pylist(list(inputs)) if n else pa.table({})
-    outputs = {str(k): pa.array(v) for k, v in entry.outputs.items()}
+    return _assemble(
+        pa.array(entry.ids, pa.string()),
+        pa.repeat(pa.scalar(entry.ts_us, TS_TYPE), n),
+        pa.repeat(pa.scalar(float(entry.latency_ms), pa.float64()), n),
+        pa.repeat(pa.scalar(entry.status, pa.string()), n),
+        inputs,
+        {str(k): pa.array(v) for k, v in entry.outputs.items()},
+    )
+
+
+def _same_shape_table(entries: Sequence[_Entry]) -> pa.Table | None:
+    """The table of calls whose inputs are Arrow tables of one schema and whose outputs have
+    the same names (what the model server queues), built column by column over all the calls
+    at once: with single-row requests, one Arrow table per call would cost a table a row.
+    None when the calls differ; :func:`records_table` then unifies them one by one."""
+    import numpy as np
+
+    first = entries[0]
+    if not isinstance(first.inputs, pa.Table):
+        return None
+    schema, names = first.inputs.schema, list(first.outputs)
+    for entry in entries:
+        inputs = entry.inputs
+        if not (
+            isinstance(inputs, pa.Table)
+            and list(entry.outputs) == names
+            and inputs.schema.equals(schema)
+        ):
+            return None
+    rows = np.array([e.rows for e in entries], dtype=np.int64)
+    per_call = [(e.ts_us, float(e.latency_ms), e.status) for e in entries]
+    ts, latency, status = (np.array(values) for values in zip(*per_call, strict=True))
+    tables = [e.inputs for e in entries if isinstance(e.inputs, pa.Table)]
+    return _assemble(
+        pa.array(list(itertools.chain.from_iterable(e.ids for e in entries)), pa.string()),
+        pa.array(np.repeat(ts, rows), TS_TYPE),
+        pa.array(np.repeat(latency, rows), pa.float64()),
+        pa.array(np.repeat(status.astype(object), rows), pa.string()),
+        pa.concat_tables(tables),
+        {str(k): _joined([e.outputs[k] for e in entries]) for k in names},
+    )
+
+
+def _joined(parts: Sequence[Any]) -> pa.Array:
+    """One Arrow array of the calls' values of one output (NumPy arrays or lists)."""
+    import numpy as np
+
+    if all(isinstance(p, np.ndarray) for p in parts):
+        return pa.array(np.concatenate(parts))
+    return pa.array(list(itertools.chain.from_iterable(parts)))
+
+
+def _assemble(
+    ids: pa.Array,
+    ts: pa.Array,
+    latency: pa.Array,
+    status: pa.Array,
+    inputs: pa.Table,
+    outputs: Mapping[str, pa.Array],
+) -> pa.Table:
+    """The log's columns in order: the base columns, the inputs, then the outputs (an input
+    or output named like a base column, or an input named like an output, is prefixed)."""
     taken = _RESERVED | outputs.keys()
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
-        "prediction_id": pa.array(entry.ids, pa.string()),
-        "ts": pa.repeat(pa.scalar(entry.ts_us, TS_TYPE), n),
-        "latency_ms": pa.repeat(pa.scalar(float(entry.latency_ms), pa.float64()), n),
-        "status": pa.repeat(pa.scalar(entry.status, pa.string()), n),
+        "prediction_id": ids,
+        "ts": ts,
+        "latency_ms": latency,
+        "status": status,
     }
     for name, column in zip(inputs.column_names, inputs.columns, strict=True):
         columns[f"input_{name}" if name in taken else name] = column
