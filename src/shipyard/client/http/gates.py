@@ -11,6 +11,11 @@ from shipyard.pipelines.scheduler.entities import Trigger
 from shipyard.server import schemas_gates as sc
 
 
+def _given(**params: Any) -> dict[str, Any]:
+    """The query parameters that are not None."""
+    return {k: v for k, v in params.items() if v is not None}
+
+
 class HttpGates:
     """:class:`~shipyard.pipelines.gates.service.GateStore` over a team server."""
 
@@ -43,13 +48,8 @@ class HttpGates:
     def list(
         self, *, model: str | None = None, version: int | None = None, limit: int = 100
     ) -> list[GateResult]:
-        params = {"model": model, "version": version, "limit": limit}
-        data = self._http.call(
-            "GET",
-            f"{API}/gates/results",
-            params={k: v for k, v in params.items() if v is not None},
-            idempotent=True,
-        )
+        params = _given(model=model, version=version, limit=limit)
+        data = self._http.call("GET", f"{API}/gates/results", params=params, idempotent=True)
         return [r.to_entity() for r in parse(sc.GateResultList, data).results]
 
     def get(self, result_id: int) -> GateResult:
@@ -93,13 +93,8 @@ class HttpTriggers:
     def list(
         self, *, job: str | None = None, state: str | None = None, limit: int = 100
     ) -> list[Trigger]:
-        params = {"job": job, "state": state, "limit": limit}
-        data = self._http.call(
-            "GET",
-            f"{API}/scheduler/triggers",
-            params={k: v for k, v in params.items() if v is not None},
-            idempotent=True,
-        )
+        params = _given(job=job, state=state, limit=limit)
+        data = self._http.call("GET", f"{API}/scheduler/triggers", params=params, idempotent=True)
         return [t.to_entity() for t in parse(sc.TriggerList, data).triggers]
 
     def get(self, trigger_id: int) -> Trigger:

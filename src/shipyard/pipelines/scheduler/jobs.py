@@ -121,22 +121,15 @@ def runner_for(kind: str) -> Runner:
 def check_job(job: Job, settings: Settings) -> None:
     """Fail before anything runs when the job's target does not exist. Raises NotFound
     (unknown pipeline or monitor) or ConfigError (python callable that cannot be imported)."""
-    if job.kind == "pipeline":
-        pipelines = _section(settings.extra, "pipelines")
-        if job.target not in pipelines:
-            raise NotFound(
-                f"scheduled job {job.name!r} names pipeline {job.target!r}, which is not in "
-                f"shipyard.yaml; pipelines are {sorted(pipelines) or 'none'}"
-            )
-    elif job.kind == "monitor":
-        monitors = _section(settings.extra, "monitors")
-        if job.target not in monitors:
-            raise NotFound(
-                f"scheduled job {job.name!r} names monitor {job.target!r}, which is not in "
-                f"shipyard.yaml; monitors are {sorted(monitors) or 'none'}"
-            )
-    else:
+    if job.kind == "python":
         _python_target(job, settings)
+        return
+    declared = _section(settings.extra, f"{job.kind}s")
+    if job.target not in declared:
+        raise NotFound(
+            f"scheduled job {job.name!r} names {job.kind} {job.target!r}, which is not in "
+            f"shipyard.yaml; {job.kind}s are {sorted(declared) or 'none'}"
+        )
 
 
 def _python_target(job: Job, settings: Settings | None = None) -> Callable[..., Any]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from shipyard.errors import NotFound
+from shipyard.errors import NotFound, StoreUnavailable
 from shipyard.pipelines.scheduler.entities import Job, Trigger, slot_text
 from shipyard.pipelines.scheduler.jobs import runner_for
 
@@ -188,10 +188,13 @@ class Scheduler:
                 return
             next_sweep = time.monotonic() + self.options.stale_after_s
             while not self._stop.is_set():
-                self.tick()
-                if time.monotonic() >= next_sweep:
-                    self.triggers.sweep(stale_after_ms=int(self.options.stale_after_s * 1000))
-                    next_sweep = time.monotonic() + self.options.stale_after_s
+                try:
+                    self.tick()
+                    if time.monotonic() >= next_sweep:
+                        self.triggers.sweep(stale_after_ms=int(self.options.stale_after_s * 1000))
+                        next_sweep = time.monotonic() + self.options.stale_after_s
+                except StoreUnavailable as exc:  # the store comes back: look again next time
+                    log.warning("the trigger store is unavailable (%s); retrying", exc)
                 self._stop.wait(self.options.interval_s)
             self.wait()
         finally:
