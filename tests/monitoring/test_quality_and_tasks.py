@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import mean_absolute_error, r2_score
 from typer.testing import CliRunner
 
 import shipyard
 from shipyard.cli.main import app
-from shipyard.monitoring.monitors import Monitor, Window
+from shipyard.monitoring.monitors import Monitor, Performance, Window
 from shipyard.monitoring.performance import classification_metrics
 from shipyard.registry.entities import ModelVersion
 from shipyard.serving.predictions import PredictionLog, default_root
@@ -125,3 +125,31 @@ def test_watch_runs_due_monitors(
     assert check.rows == 50
     (trigger,) = services().triggers.list(job="monitor:churn-live")
     assert trigger.state == "succeeded" and trigger.run_id == str(check.id)
+
+
+def test_text_labels_and_probabilities_of_text_classes() -> None:
+    from sklearn import metrics as skm
+
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"x": rng.normal(size=300)})
+    y = np.where(X["x"] + rng.normal(scale=0.7, size=300) > 0, "Yes", "No")
+    shipyard.ingest_dataset(X, name="txt-data")
+    model = LogisticRegression()
+    model.fit(X, y)
+    shipyard.register_model("txt", model=model, input_example=X, alias="champion")
+    proba = model.predict_proba(X)
+    outputs = {"prediction": model.predict(X), "proba_No": proba[:, 0], "proba_Yes": proba[:, 1]}
+    ids = [f"t{i}" for i in range(300)]
+    with PredictionLog(default_root(services().settings)) as plog:
+        plog.log("txt", 1, X.to_dict("records"), outputs, ids, latency_ms=2.0)
+    shipyard.log_feedback("txt", {"prediction_id": ids, "label": y.tolist()})
+    monitor = Monitor(
+        "txt-live", "txt/1", Window(rows=300), reference="txt-data",
+        performance=Performance(positive="Yes"),
+    )  # fmt: skip
+    m = shipyard.run_monitor(monitor).metrics
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y == "Yes", proba[:, 1]), abs=1e-12)
+    assert m["recall"] == pytest.approx(
+        skm.recall_score(y, model.predict(X), pos_label="Yes"), abs=1e-12
+    )
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, proba, labels=["No", "Yes"]), abs=1e-12)

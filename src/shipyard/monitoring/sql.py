@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import RowMapping, delete, func, insert, select
+from sqlalchemy import RowMapping, delete, insert, select
 
 from shipyard._util import check_name, now_ms
 from shipyard.errors import InvalidArgument, NotFound
@@ -26,6 +26,7 @@ from shipyard.monitoring.entities import (
     Retraining,
 )
 from shipyard.store.database import Database
+from shipyard.store.prepared import Prepared
 from shipyard.store.schema import (
     monitoring_alerts,
     monitoring_checks,
@@ -33,7 +34,11 @@ from shipyard.store.schema import (
     monitoring_retrains,
 )
 
-_CHUNK = 500
+_CHUNK = 5_000  # ids per DELETE … IN (…): well under SQLite and PostgreSQL limits
+_INSERT_FEEDBACK = Prepared(
+    insert(monitoring_feedback),
+    columns=["model", "prediction_id", "label_text", "label_number", "received_at"],
+)
 fc, cc, ac, rc = (
     monitoring_feedback.c,
     monitoring_checks.c,
@@ -104,14 +109,9 @@ class SqlMonitoring:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 where = (fc.model == model) & fc.prediction_id.in_(chunk)
-                replaced += int(
-                    conn.execute(
-                        select(func.count()).select_from(monitoring_feedback).where(where)
-                    ).scalar_one()
-                )
-                conn.execute(delete(monitoring_feedback).where(where))
+                replaced += conn.execute(delete(monitoring_feedback).where(where)).rowcount
             if rows:
-                conn.execute(insert(monitoring_feedback), rows)
+                _INSERT_FEEDBACK.run_many(conn, rows)
         return len(rows), replaced
 
     def feedback(self, model: str) -> pa.Table:
