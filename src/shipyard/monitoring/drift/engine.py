@@ -3,8 +3,8 @@
 Inputs become Arrow tables at the edge. Numeric columns are turned into float64 NumPy arrays
 (nulls, NaN and infinities dropped and counted as nulls) and sorted once per side, in a thread
 pool (NumPy sorts outside the GIL); categorical columns are counted with Arrow's
-``value_counts``. The statistics come from :mod:`.stats`; p-values are computed for all columns
-in one SciPy call per distribution.
+``value_counts``. The statistics and each column's p-value come from :mod:`.stats`, computed in
+the column's worker thread.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ class _Numeric:
     nulls: tuple[int, int]
     sizes: tuple[int, int]
     stats: stats.NumericStats | None
-    exact_p: float | None
+    p_value: float | None
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ class _Categorical:
     ref_counts: Any
     cur_counts: Any
     stats: stats.CategoricalStats | None
+    p_value: float | None
 
 
 def _sorted_values(col: pa.ChunkedArray) -> Any:
@@ -159,10 +160,8 @@ def _numeric(ref: pa.ChunkedArray, cur: pa.ChunkedArray, config: DriftConfig) ->
     if not len(a) or not len(b):
         return _Numeric(nulls, (len(a), len(b)), None, None)
     result = stats.numeric_stats(a, b, psi_bins=config.psi_bins, plot_bins=config.plot_bins)
-    exact = None
-    if max(len(a), len(b)) <= stats.EXACT_KS_MAX_N:
-        exact = stats.exact_ks_p_value(a, b)
-    return _Numeric(nulls, (len(a), len(b)), result, exact)
+    p_value = stats.ks_p_value(a, b, result.ks)
+    return _Numeric(nulls, (len(a), len(b)), result, p_value)
 
 
 def _counts(col: pa.ChunkedArray) -> tuple[pa.Array, Any]:
@@ -191,7 +190,8 @@ def _categorical(ref: pa.ChunkedArray, cur: pa.ChunkedArray) -> _Categorical:
     sizes = (int(aligned[0].sum()), int(aligned[1].sum()))
     nulls = (len(ref) - sizes[0], len(cur) - sizes[1])
     result = stats.categorical_stats(aligned[0], aligned[1]) if all(sizes) else None
-    return _Categorical(nulls, sizes, labels.to_pylist(), aligned[0], aligned[1], result)
+    p_value = stats.chi2_p_value(result.chi2, result.dof) if result else None
+    return _Categorical(nulls, sizes, labels.to_pylist(), aligned[0], aligned[1], result, p_value)
 
 
 def _category_plot(col: _Categorical, top: int) -> Distribution:
@@ -382,40 +382,12 @@ def compute_drift(
 def _assemble(
     names: list[str], computed: dict[str, _Numeric | _Categorical], config: DriftConfig
 ) -> dict[str, ColumnDrift]:
-    """Per-column results, with every asymptotic p-value from one SciPy call per test."""
-    asymp = [
-        n
-        for n, c in computed.items()
-        if isinstance(c, _Numeric) and c.stats is not None and c.exact_p is None
-    ]
-    ks_p = dict(
-        zip(
-            asymp,
-            stats.ks_p_values(
-                [computed[n].stats.ks for n in asymp],  # type: ignore[union-attr]
-                [computed[n].sizes[0] for n in asymp],
-                [computed[n].sizes[1] for n in asymp],
-            ),
-            strict=True,
-        )
-    )
-    chi = [n for n, c in computed.items() if isinstance(c, _Categorical) and c.stats is not None]
-    chi_p = dict(
-        zip(
-            chi,
-            stats.chi2_p_values(
-                [computed[n].stats.chi2 for n in chi],  # type: ignore[union-attr]
-                [computed[n].stats.dof for n in chi],  # type: ignore[union-attr]
-            ),
-            strict=True,
-        )
-    )
+    """Per-column results, in column order."""
     out = {}
     for name in names:
         col = computed[name]
         if isinstance(col, _Numeric):
-            p = col.exact_p if col.exact_p is not None else ks_p.get(name)
-            out[name] = _numeric_result(name, col, p, config)
+            out[name] = _numeric_result(name, col, col.p_value, config)
         else:
-            out[name] = _categorical_result(name, col, chi_p.get(name), config)
+            out[name] = _categorical_result(name, col, col.p_value, config)
     return out

@@ -4,7 +4,8 @@ Each numeric column is sorted once per side; one stable merge of the two sorted 
 both empirical CDFs at every observed value, from which the KS statistic (their largest gap) and
 the Wasserstein distance (the area between them) follow in one pass. Histograms for PSI and for
 the report's plots are ``searchsorted`` of a few edges into the sorted arrays. SciPy is used only
-for distribution tails: ``kstwo.sf``/``chi2.sf`` for p-values, batched over all columns, and
+for distribution tails: ``kstwo.sf``/``chi2.sf`` for p-values, each computed in its column's
+worker thread (so the slow exact tails of mid-sized samples overlap other columns' sorting), and
 ``ks_2samp`` itself for the exact p-value of small samples (as SciPy's ``method="auto"`` does).
 
 The results equal SciPy's ``ks_2samp``, ``wasserstein_distance``, ``chi2_contingency`` and
@@ -19,7 +20,6 @@ raised to at least ``PSI_EPSILON`` so that an empty bin stays finite.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +31,8 @@ __all__ = [
     "CategoricalStats",
     "NumericStats",
     "categorical_stats",
-    "chi2_p_values",
-    "ks_p_values",
+    "chi2_p_value",
+    "ks_p_value",
     "numeric_stats",
     "psi",
 ]
@@ -211,41 +211,24 @@ def _jensenshannon(p_counts: Ints, q_counts: Ints) -> float:
     return float(np.sqrt(divergence))
 
 
-def ks_p_values(
-    statistics: Sequence[float], n_ref: Sequence[int], n_cur: Sequence[int]
-) -> list[float]:
-    """The two-sided KS p-values of many columns in one call, as ``ks_2samp(method="auto")``
-    gives them for samples larger than ``EXACT_KS_MAX_N`` (Smirnov's distribution ``kstwo`` at
-    ``round(n*m/(n+m))``). Smaller samples need :func:`exact_ks_p_value`."""
-    from scipy.stats import kstwo
+def ks_p_value(a: Floats, b: Floats, statistic: float) -> float:
+    """The two-sided KS p-value of the sorted samples ``a`` and ``b`` whose statistic is
+    ``statistic``, as ``ks_2samp(method="auto")`` gives it: exact up to ``EXACT_KS_MAX_N``
+    values per side (``ks_2samp``'s own computation: SciPy's exact distribution of the
+    two-sample statistic has no public function), else Smirnov's distribution ``kstwo`` at
+    ``round(n*m/(n+m))``."""
+    from scipy.stats import ks_2samp, kstwo
 
-    if not statistics:
-        return []
-    n = np.asarray(n_ref, dtype=np.float64)
-    m = np.asarray(n_cur, dtype=np.float64)
-    en = np.round(n * m / (n + m))
-    p = np.clip(kstwo.sf(np.asarray(statistics, dtype=np.float64), en), 0, 1)
-    return [float(v) for v in p]
+    n, m = len(a), len(b)
+    if max(n, m) <= EXACT_KS_MAX_N:
+        return float(ks_2samp(a, b).pvalue)
+    en = round(float(n) * float(m) / (n + m))
+    return float(np.clip(kstwo.sf(statistic, en), 0, 1))
 
 
-def exact_ks_p_value(a: Floats, b: Floats) -> float:
-    """The exact two-sided KS p-value of two small samples: ``ks_2samp``'s own, since SciPy's
-    exact distribution of the two-sample statistic has no public function of its own."""
-    from scipy.stats import ks_2samp
-
-    return float(ks_2samp(a, b).pvalue)
-
-
-def chi2_p_values(statistics: Sequence[float], dofs: Sequence[int]) -> list[float]:
-    """Upper-tail chi-square p-values of many columns in one call (1.0 for 0 degrees of
-    freedom: a single category cannot drift in share)."""
+def chi2_p_value(statistic: float, dof: int) -> float:
+    """The upper-tail chi-square p-value (1.0 for 0 degrees of freedom: a single category
+    cannot drift in share)."""
     from scipy.stats import chi2
 
-    if not statistics:
-        return []
-    stats = np.asarray(statistics, dtype=np.float64)
-    dof = np.asarray(dofs, dtype=np.float64)
-    p = np.ones_like(stats)
-    ok = dof > 0
-    p[ok] = chi2.sf(stats[ok], dof[ok])
-    return [float(v) for v in p]
+    return float(chi2.sf(statistic, dof)) if dof > 0 else 1.0
