@@ -258,6 +258,12 @@ def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:
         DriftConfig.from_yaml(tmp_path / "missing.yaml")
 
 
+def test_a_zero_threshold_survives_the_round_trip() -> None:
+    config = DriftConfig(columns={"x": ColumnConfig(threshold=0.0)})
+    again = DriftConfig.from_dict(config.to_dict())
+    assert again.column("x").threshold == 0.0 and again == config
+
+
 def test_with_thresholds_keeps_the_rest() -> None:
     base = DriftConfig(columns={"x": ColumnConfig(test="psi")})
     changed = base.with_thresholds({"x": 0.5, "y": 0.2})

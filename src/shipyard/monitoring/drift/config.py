@@ -101,7 +101,9 @@ class ColumnConfig:
             object.__setattr__(self, "alpha", _fraction(self.alpha, "alpha"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+        """The settings that are set (not None), as plain data."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: value for name, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True)
