@@ -55,8 +55,8 @@ def test_config_shows_values_and_sources() -> None:
 
 
 def test_db_upgrade_and_current() -> None:
-    assert "→ 0005" in invoke("db", "upgrade")
-    assert "current: 0005" in invoke("db", "current")
+    assert "→ 0008" in invoke("db", "upgrade")
+    assert "current: 0008" in invoke("db", "current")
 
 
 def test_experiments_commands() -> None:
