@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from shipyard.cli._common import console, fmt_time, fmt_value, handle_errors, print_json
@@ -23,7 +24,9 @@ def gate(
     champion: str | None = typer.Option(
         None, "--champion", help="alias or NAME/VERSION to compare with (default: champion)"
     ),
-    dataset: str | None = typer.Option(None, "--dataset", help="evaluation data NAME[@VERSION]"),
+    dataset: str | None = typer.Option(
+        None, "--dataset", help="evaluation data: NAME or NAME@VERSION"
+    ),
     label: str | None = typer.Option(None, "--label", help="label column of the evaluation data"),
     metric: list[str] = typer.Option(
         [], "--metric", "-m", help="rule like 'roc_auc >= champion + 0.01' (repeatable)"
@@ -94,14 +97,14 @@ def render(result: GateResult) -> None:
         table.add_column(col, overflow="fold")
     for c in result.checks:
         mark = "[green]pass[/green]" if c.passed else "[red]FAIL[/red]"
-        table.add_row(c.name, mark, c.message)
+        table.add_row(escape(c.name), mark, escape(c.message))
     console.print(table)
     if result.passed:
         console.print(f"[green]gate passed[/green]: {result.model}/{result.version}")
         return
     console.print(
         f"[red]gate failed[/red]: {len(result.failed)} check(s) failed: "
-        + ", ".join(c.name for c in result.failed)
+        + escape(", ".join(c.name for c in result.failed))
     )
 
 
@@ -150,7 +153,8 @@ def show(
     render(result)
     for c in result.checks:
         if c.figures:
-            console.print(f"[bold]{c.name}[/bold]: {json.dumps(c.figures, default=str)}")
+            figures = escape(json.dumps(c.figures, default=str))
+            console.print(f"[bold]{escape(c.name)}[/bold]: {figures}")
 
 
 def register(root: typer.Typer) -> None:

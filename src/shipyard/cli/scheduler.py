@@ -6,6 +6,7 @@ import signal
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from shipyard.cli._common import console, err_console, fmt_time, handle_errors, print_json
@@ -62,7 +63,7 @@ def _print_trigger(trigger: Any) -> None:
     err_console.print(
         f"[{colour}]{trigger.state}[/{colour}] {trigger.job} {trigger.slot}"
         + (f" run {trigger.run_id}" if trigger.run_id else "")
-        + (f": {trigger.error}" if trigger.error else "")
+        + (f": {escape(trigger.error)}" if trigger.error else "")
     )
 
 
