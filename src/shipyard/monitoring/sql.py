@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import RowMapping, delete, insert, select
+from sqlalchemy import Connection, RowMapping, Select, delete, insert, select
 
 from shipyard._util import check_name, now_ms
 from shipyard.errors import InvalidArgument, NotFound
@@ -120,7 +120,7 @@ class SqlMonitoring:
             fc.model == model
         )
         with self._db.read() as conn:
-            rows = conn.execute(query).all()
+            rows = _fetch_all(conn, query)
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
         return pa.table(
             {
@@ -277,6 +277,20 @@ class SqlMonitoring:
             query = query.where(rc.model == model)
         with self._db.read() as conn:
             return [_retraining(r) for r in conn.execute(query.limit(_limit(limit))).mappings()]
+
+
+def _fetch_all(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` as plain tuples, straight from the DBAPI cursor (SQLAlchemy's
+    row objects cost more than the query when a model has many labels)."""
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args = tuple(params[n] for n in compiled.positiontup or ()) if compiled.positional else params
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _last_per_id(labels: pa.Table) -> pa.Table:
