@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 import httpx
 import pytest
 
-from shipyard.client import Services, connect_local
+from shipyard.client import connect_local
 from shipyard.errors import ConfigError
 from shipyard.server.app import create_app
 from shipyard.server.limits import MAX_JSON_BYTES
@@ -133,15 +134,7 @@ def test_unexpected_errors_are_500_and_logged(
 ) -> None:
     real = connect_local(store_settings(tmp_path / "s"))
     assert isinstance(real.tracking, SqlTracking)
-    broken = Services(
-        real.settings,
-        _FailingTracking(real.tracking.db),
-        real.registry,
-        real.artifacts,
-        real.datasets,
-        real.features,
-        real.deployments,
-    )
+    broken = dataclasses.replace(real, tracking=_FailingTracking(real.tracking.db))
     with (
         caplog.at_level(logging.ERROR, logger="shipyard.server"),
         serve_in_thread(create_app(services=broken)) as url,
