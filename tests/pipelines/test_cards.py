@@ -31,6 +31,8 @@ def _train_and_register() -> str:
     with shipyard.start_run(experiment="churn", name="train-lr"):
         table = shipyard.load_dataset(train.ref).to_pandas()
         shipyard.log_params({"C": 1.0})
+        view = shipyard.DatasetInput("view:tenure_stats", "v3", "features:tenure_stats", "features")
+        shipyard.log_input(view)
         shipyard.log_metric("train_accuracy", 1.0)
         model = LogisticRegression(C=1.0).fit(table[["tenure"]], table["churned"])
         shipyard.register_model(
@@ -50,6 +52,7 @@ def test_card_shows_use_data_metrics_gates_and_lineage() -> None:
     assert card.intended_use.startswith("Rank accounts") and card.run is not None
     assert card.run["params"] == {"C": "1.0"} and card.run["experiment"] == "churn"
     assert [d["name"] for d in card.datasets] == ["churn-train"]
+    assert [(f["name"], f["digest"]) for f in card.features] == [("view:tenure_stats", "v3")]
     gated = [m for m in card.metrics if m["source"].startswith("gate")]
     assert gated == [{"metric": "accuracy", "value": 1.0, "dataset": eval_ref, "source": "gate #1"}]
     assert card.gates[0]["passed"] and card.deployments[0]["target"] == "kubernetes"
@@ -58,7 +61,7 @@ def test_card_shows_use_data_metrics_gates_and_lineage() -> None:
                     "Lineage"):  # fmt: skip
         assert f"## {heading}" in md
     assert "| accuracy | 1 | " + eval_ref + " | gate #1 |" in md
-    assert "| tenure | int64 | no |" in md
+    assert "| tenure | int64 | no |" in md and "| view:tenure_stats | v3 |" in md
     assert "deployed** as churn" in md and "reads** dataset churn-train@" in md
 
 
