@@ -111,6 +111,9 @@ def test_incompatible_signature_fails(world: GateWorld) -> None:
     assert not result.passed
     [check] = result.checks
     assert check.name == "signature" and "'new_col' (int64) is new and required" in check.message
+    scored = run_gate("bc/4", dataset=world.eval_ref, label="target", metrics=["accuracy >= 0.5"])
+    assert [c.name for c in scored.failed] == ["accuracy >= 0.5", "signature"]
+    assert "could not score" in scored.checks[0].message and "new_col" in scored.checks[0].message
 
 
 def test_bad_input_is_refused_and_nothing_recorded(world: GateWorld) -> None:

@@ -172,7 +172,15 @@ def _metric_checks(
     from shipyard.registry.fluent import load_model
 
     wanted = {r.metric for r in cfg.metrics}
-    scores = ck.score(load_model(f"{cand.name}/{cand.version}"), X, y, wanted)
+    try:
+        scores = ck.score(load_model(f"{cand.name}/{cand.version}"), X, y, wanted)
+    except InvalidArgument as exc:  # e.g. it needs a column the evaluation data lacks
+        return [
+            Check(str(rule), "metric", False,
+                  f"the candidate could not score {data_ref}: {exc}",
+                  {"metric": rule.metric, "dataset": data_ref, "error": str(exc)})
+            for rule in cfg.metrics
+        ]  # fmt: skip
     base = None
     if champ is not None:
         base = ck.score(load_model(f"{champ.name}/{champ.version}"), X, y, wanted)
