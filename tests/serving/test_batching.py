@@ -174,3 +174,52 @@ def test_a_real_server_batches_64_concurrent_requests(
     requests = metric(text, "shipyard_serving_batch_size_sum", model="bc", version="1")
     assert requests == 64
     assert requests / calls > 4, f"mean batch size {requests / calls:.1f} over {calls:.0f} calls"
+
+
+async def _lone_calls(batcher: MicroBatcher[int, int], in_flight: InFlight, n: int) -> list[int]:
+    """``n`` requests one after another, each alone in flight (concurrency 1)."""
+    out = []
+    for i in range(n):
+        in_flight.enter()
+        try:
+            out.append(await batcher.submit(i))
+        finally:
+            in_flight.leave()
+    return out
+
+
+def test_a_fast_model_alone_in_flight_runs_on_the_event_loop() -> None:
+    run = Recorder()
+
+    async def main() -> list[int]:
+        in_flight = InFlight()
+        return await _lone_calls(MicroBatcher(run, in_flight=in_flight), in_flight, 3)
+
+    assert asyncio.run(main()) == [0, 10, 20]
+    # the first call goes to a thread (nothing is known of the model yet), later ones inline
+    assert threading.main_thread().name in run.threads and len(run.threads) == 2
+
+
+def test_a_slow_model_or_a_crowd_still_goes_to_worker_threads() -> None:
+    slow = Recorder(delay=0.02)  # over the 5 ms allowed on the event loop
+
+    async def alone() -> list[int]:
+        in_flight = InFlight()
+        return await _lone_calls(MicroBatcher(slow, in_flight=in_flight), in_flight, 3)
+
+    assert asyncio.run(alone()) == [0, 10, 20]
+    assert threading.main_thread().name not in slow.threads
+
+    fast = Recorder()
+
+    async def crowd() -> list[int]:
+        in_flight = InFlight()
+        batcher = MicroBatcher(fast, in_flight=in_flight, max_wait_ms=50)
+        await _lone_calls(batcher, in_flight, 2)  # learns that the model is fast
+        fast.calls.clear()
+        for _ in range(3):
+            in_flight.enter()
+        return list(await asyncio.gather(*(batcher.submit(i) for i in range(3))))
+
+    assert asyncio.run(crowd()) == [0, 10, 20]
+    assert fast.calls == [[0, 1, 2]]  # batched together, not one by one on the loop
