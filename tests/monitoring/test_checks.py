@@ -57,6 +57,12 @@ def test_stable_traffic_then_shift_is_detected(churn_model: ModelVersion) -> Non
     assert {"monthly", "contract"} <= drifted and "tenure" not in drifted
     assert bad.metrics["roc_auc"] is not None and bad.metrics["roc_auc"] < 0.75
     assert {a.rule for a in bad.alerts} == {"drift_share > 0.3", "roc_auc < 0.75"}
+    # served predictions against the reference's labels (the target column)
+    assert (
+        bad.metrics["prediction_drift"] is not None
+        and first.metrics["prediction_drift"] is not None
+    )
+    assert bad.check.details["prediction_drift"]["column"] == "prediction"
     assert all(a.state == "sent" for a in bad.alerts)  # to the log, the default channel
 
     history = shipyard.monitor_history("churn-live")

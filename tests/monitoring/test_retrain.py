@@ -112,3 +112,26 @@ def test_retrain_policy_errors(churn_model: ModelVersion) -> None:
     assert missing.exit_code == 1 and "no monitor 'nope'" in missing.output
     assert rec.outcome == "failed" and rec.steps[-1]["step"] == "failed"
     assert shipyard.get_model_version("churn@champion").version == 1
+
+
+def test_new_labels_trigger_a_retraining_once(
+    churn_model: ModelVersion, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = _setup(tmp_path, monkeypatch, worse=True)
+    monitor = Monitor.from_dict(
+        "churn-labels",
+        {
+            "model": "churn@champion",
+            "window": {"rows": 400},
+            "target": "churn",
+            "retrain": {"pipeline": "churn-train", "on": "new_labels", "min_new_labels": 300,
+                        "gate": {"metrics": ["roc_auc >= champion + 0.01"]}},
+        },
+    )  # fmt: skip
+    assert base.alerts.rules and not monitor.alerts.rules  # no rule: only labels trigger it
+    first = shipyard.run_monitor(monitor)
+    rec = first.retraining
+    assert rec is not None and rec.trigger.startswith("new data: 400 labels")
+    assert rec.outcome == "refused"
+    second = shipyard.run_monitor(monitor)  # no label arrived since: nothing to retrain on
+    assert second.retraining is None
