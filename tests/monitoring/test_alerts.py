@@ -184,3 +184,31 @@ def test_email_over_a_real_smtp_server(services: Services, smtp: tuple[int, list
     message = message_from_bytes(envelope.content)
     assert message["Subject"] == "[shipyard] churn-live: roc_auc < 0.75"
     assert "roc_auc = 0.5" in message.get_payload(decode=True).decode()
+
+
+def test_cli_alerts_test_sends_through_the_channels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import shipyard
+    from shipyard.cli.main import app
+
+    with http_receiver() as hook:
+        (tmp_path / "shipyard.yaml").write_text(
+            "monitors:\n"
+            "  churn-live:\n"
+            "    model: churn@champion\n"
+            "    alerts:\n"
+            "      rules: ['roc_auc < 0.7']\n"
+            f"      channels: [{{type: slack, url: '{hook.url}'}}]\n"
+        )
+        monkeypatch.chdir(tmp_path)
+        shipyard.configure()
+        out = CliRunner().invoke(app, ["alerts", "test", "churn-live"])
+    assert out.exit_code == 0, out.output
+    assert "slack: ok after 1 attempt(s)" in out.output
+    assert hook.bodies == [
+        {"text": ":rotating_light: *churn-live*: test alert of monitor churn-live"}
+    ]
+    assert shipyard.list_alerts() == []  # a test message is not recorded
