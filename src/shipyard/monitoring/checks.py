@@ -72,8 +72,10 @@ def run_check(
     started = now_ms()
     when = _utc(now)
     version = _model_version(services, monitor.model)
-    root = _log_root(monitor, services)
-    pinned = version.version if "/" in monitor.model else None
+    from shipyard.registry.uri import parse_model_ref
+
+    root = log_root(monitor, services)
+    pinned = parse_model_ref(monitor.model).version  # NAME/VERSION: that version's rows only
     window = read_window(root, version.name, monitor.window, version=pinned, now=when)
     bounds = _bounds(window, monitor, when)
     metrics: dict[str, float | None] = {"rows": float(window.num_rows)}
@@ -121,7 +123,8 @@ def _model_version(services: Services, ref: str) -> ModelVersion:
     return resolve_ref(services.registry, ref)
 
 
-def _log_root(monitor: Monitor, services: Services) -> Path:
+def log_root(monitor: Monitor, services: Services) -> Path:
+    """The prediction log the monitor reads: its ``predictions:`` folder, else the home's."""
     if monitor.predictions:
         return monitor.path(monitor.predictions)
     from shipyard.serving.predictions import default_root

@@ -178,10 +178,10 @@ def _fresh_data(
     import datetime as dt
 
     from shipyard.data.datasets.store import DatasetStore
-    from shipyard.monitoring.checks import _log_root
+    from shipyard.monitoring.checks import log_root
 
     window = read_window(
-        _log_root(monitor, services), champion.name, monitor.window, now=dt.datetime.now(dt.UTC)
+        log_root(monitor, services), champion.name, monitor.window, now=dt.datetime.now(dt.UTC)
     )
     labelled = join_labels(window, services.monitoring.feedback(champion.name), policy.label)
     if labelled.num_rows == 0:
