@@ -71,10 +71,7 @@ def test_stable_traffic_then_shift_is_detected(churn_model: ModelVersion) -> Non
     html = report.read_text()
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert "Metrics over time" in html and "monthly" in html
-    drift_page = report.with_name(report.stem + "-drift.html")
-    assert f'href="{drift_page.name}"' in html
-    drift_html = drift_page.read_text()
-    assert "<svg" in drift_html and "<script" not in drift_html and "://" not in drift_html
+    assert "reference and current distribution of monthly" in html  # the drift charts
     doc = json.loads(report.with_suffix(".json").read_text())
     assert doc["metrics"]["roc_auc"] == pytest.approx(bad.metrics["roc_auc"])
     assert len(doc["history"]["roc_auc"]) == 2  # the labelled checks

@@ -2,9 +2,8 @@
 content as JSON, side by side (``<stem>.html``, ``<stem>.json``).
 
 The page shows the window's metrics, each tracked metric over the monitor's history as an
-inline SVG line chart, the drift of every column, data-quality results, and links to the full
-drift report (reference vs current distribution of each column, ``<stem>-drift.html``, built
-by :mod:`shipyard.monitoring.report`).
+inline SVG line chart, the drift of every column with the reference and current distribution
+of each (the sections of :mod:`shipyard.monitoring.report`), and the data-quality results.
 """
 
 from __future__ import annotations
@@ -79,33 +78,18 @@ def write_check_report(
     drift: DriftReport | None,
     history: Sequence[Check],
 ) -> Path:
-    """Write ``<stem>.json``, ``<stem>.html`` and (with drift) ``<stem>-drift.html``; return
-    the path of the check's HTML page."""
+    """Write ``<stem>.json`` and ``<stem>.html``; return the path of the HTML page."""
     doc = check_document(
         monitor=monitor, when=when, metrics=metrics, details=details, history=history
     )
     stem.parent.mkdir(parents=True, exist_ok=True)
-    drift_page = None
-    if drift is not None:
-        from shipyard.monitoring.report import write_drift_html
-
-        drift_page = write_drift_html(
-            drift,
-            stem.with_name(stem.name + "-drift.html"),
-            title=f"Drift of {monitor.model} ({monitor.window.describe()})",
-            reference=details.get("reference"),
-            current=f"{monitor.model}, {monitor.window.describe()}",
-            generated_at=when,
-        )
     write_atomic(stem.with_suffix(".json"), dumps(doc, indent=2))
     html_path = stem.with_suffix(".html")
-    write_atomic(html_path, render_check_html(doc, drift, drift_page))
+    write_atomic(html_path, render_check_html(doc, drift))
     return html_path
 
 
-def render_check_html(
-    doc: Mapping[str, Any], drift: DriftReport | None, drift_page: Path | None = None
-) -> str:
+def render_check_html(doc: Mapping[str, Any], drift: DriftReport | None) -> str:
     """The HTML page of a check document."""
     holding = doc["holding"]
     verdict = (
@@ -118,10 +102,12 @@ def render_check_html(
         f"{esc(doc['window'])} · generated {esc(doc['generated_at'])}</p>"
         "<h2>Metrics</h2>" + _metrics_table(doc["metrics"])
         + "<h2>Metrics over time</h2>" + _charts(doc["history"])
-        + "<h2>Drift</h2>" + _drift_section(drift, drift_page)
+        + "<h2>Drift</h2>" + _drift_section(drift, doc["details"].get("reference"))
         + _quality_section(doc["details"].get("quality"))
     )  # fmt: skip
-    return page(f"Monitor {doc['monitor']}", body, css=_CSS)
+    from shipyard.monitoring.report import DRIFT_CSS
+
+    return page(f"Monitor {doc['monitor']}", body, css=_CSS + DRIFT_CSS)
 
 
 def _metrics_table(metrics: Mapping[str, Any]) -> str:
@@ -186,25 +172,16 @@ def _charts(series: Mapping[str, Sequence[tuple[int, float]]]) -> str:
     return f'<div class="lines">{"".join(charts)}</div>' if charts else "<p>no history yet</p>"
 
 
-def _drift_section(drift: DriftReport | None, drift_page: Path | None) -> str:
+def _drift_section(drift: DriftReport | None, reference: str | None) -> str:
     if drift is None:
         return "<p class='muted'>drift not computed (drift off, or an empty window)</p>"
-    rows = "".join(
-        f"<tr{' class=fail' if c.drifted else ''}><td>{esc(c.column)}</td><td>{esc(c.test)}</td>"
-        f"<td class='num'>{_num(c.statistic)}</td><td class='num'>{_num(c.p_value)}</td>"
-        f"<td class='num'>{_num(c.effect_size)}</td>"
-        f"<td>{'drifted' if c.drifted else 'stable'}</td></tr>"
-        for c in drift.columns
-    )
-    link = (
-        ""
-        if drift_page is None
-        else f' · distributions: <a href="{esc(drift_page.name)}">{esc(drift_page.name)}</a>'
-    )
+    from shipyard.monitoring.report import drift_sections
+
+    against = f" against <b>{esc(reference)}</b>" if reference else ""
     return (
-        f"<p>{len(drift.drifted_columns)} of {len(drift.tested)} column(s) drifted (share "
-        f"{_num(drift.share_drifted)}){link}</p><table><tr><th>column</th><th>test</th>"
-        f"<th>statistic</th><th>p-value</th><th>effect size</th><th></th></tr>{rows}</table>"
+        f"<p>{len(drift.drifted_columns)} of {len(drift.tested)} column(s) drifted{against} "
+        f"(share {_num(drift.share_drifted)}, {drift.n_ref_rows:,} reference rows, "
+        f"{drift.n_cur_rows:,} current)</p>{drift_sections(drift)}"
     )
 
 
