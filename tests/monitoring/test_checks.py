@@ -144,6 +144,8 @@ def test_cli_run_history_show_and_feedback(
     ran = runner.invoke(app, ["monitor", "run", "churn-live"], env={"COLUMNS": "200"})
     assert ran.exit_code == 0, ran.output
     assert "alert" in ran.output and "roc_auc" in ran.output
+    strict = runner.invoke(app, ["monitor", "run", "--fail-on-alert", "--json"])
+    assert strict.exit_code == 1 and json.loads(strict.output)[0]["status"] == "alert"
     hist = runner.invoke(app, ["monitor", "history", "--json"])
     checks = json.loads(hist.output)
     assert checks[0]["status"] == "alert" and checks[0]["labelled"] == 200

@@ -42,6 +42,9 @@ def list_() -> None:
 def run(
     name: str | None = typer.Argument(None, help="a monitor of shipyard.yaml (default: all)"),
     as_json: bool = typer.Option(False, "--json", help="print the checks as JSON"),
+    fail_on_alert: bool = typer.Option(
+        False, "--fail-on-alert", help="exit 1 when a rule holds (for CI and cron jobs)"
+    ),
 ) -> None:
     """Run monitors once: drift, data quality, performance, health; then the alert rules."""
     from shipyard.monitoring.fluent import list_monitors, run_monitor
@@ -53,7 +56,13 @@ def run(
     outcomes = [run_monitor(n) for n in names]
     if as_json:
         print_json([_check_dict(o.check) for o in outcomes])
-        return
+    else:
+        _print_outcomes(outcomes)
+    if fail_on_alert and any(o.check.status == "alert" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _print_outcomes(outcomes: list[Any]) -> None:
     for outcome in outcomes:
         check = outcome.check
         colour = {"ok": "green", "alert": "red", "empty": "yellow"}.get(check.status, "red")
