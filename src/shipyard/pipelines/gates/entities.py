@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from shipyard.errors import ConfigError, InvalidArgument
@@ -104,12 +104,7 @@ class LatencyBudget:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "p99_ms": self.p99_ms,
-            "requests": self.requests,
-            "concurrency": self.concurrency,
-            "rows": self.rows,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -227,13 +222,7 @@ class Check:
     figures: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "passed": self.passed,
-            "message": self.message,
-            "figures": dict(self.figures),
-        }
+        return {**asdict(self), "figures": dict(self.figures)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Check:

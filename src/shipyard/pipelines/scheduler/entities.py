@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,20 +119,7 @@ class Trigger:
     heartbeat_at: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "job": self.job,
-            "slot": self.slot,
-            "state": self.state,
-            "reason": self.reason,
-            "owner": self.owner,
-            "created_at": self.created_at,
-            "run_id": self.run_id,
-            "error": self.error,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "heartbeat_at": self.heartbeat_at,
-        }
+        return asdict(self)
 
 
 def slot_text(when: datetime) -> str:

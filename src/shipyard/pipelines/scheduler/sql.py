@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import RowMapping, insert, select, update
@@ -148,17 +149,5 @@ class SqlTriggers:
 
 
 def _entity(row: Mapping[str, Any] | RowMapping) -> Trigger:
-    return Trigger(
-        id=int(row["id"]),
-        job=row["job"],
-        slot=row["slot"],
-        state=row["state"],
-        reason=row["reason"],
-        owner=row["owner"],
-        created_at=int(row["created_at"]),
-        run_id=row["run_id"],
-        error=row["error"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        heartbeat_at=row["heartbeat_at"],
-    )
+    """The trigger of a ``schedule_triggers`` row (its columns are the entity's fields)."""
+    return Trigger(**{f.name: row[f.name] for f in fields(Trigger)})
