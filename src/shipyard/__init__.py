@@ -287,13 +287,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from shipyard.monitoring.monitors import Monitor
     from shipyard.pipelines.cards.fluent import model_card
-    from shipyard.pipelines.gates.entities import GateResult
     from shipyard.pipelines.fluent import (
         get_pipeline_run,
         list_pipeline_runs,
         list_pipelines,
         run_pipeline,
     )
+    from shipyard.pipelines.gates.entities import GateResult
     from shipyard.pipelines.gates.fluent import get_gate_result, list_gate_results, run_gate
     from shipyard.pipelines.scheduler.fluent import list_triggers
     from shipyard.registry.entities import ModelVersion, RegisteredModel
