@@ -85,14 +85,16 @@ def run_check(
     }
     drift = None
     if window.num_rows == 0:
-        status = "empty"
         metrics.update(labelled=0.0, label_share=None)
     else:
         drift = _drift(monitor, services, version, window, metrics, details)
         _quality(monitor, window, metrics, details)
         _performance(monitor, services, version.name, window, metrics, details)
         metrics.update(perf.health_metrics(window, monitor.window.seconds))
-        status = "alert" if any(r.holds(metrics) for r in monitor.alerts.rules) else "ok"
+    if monitor.server:
+        _server(monitor, services, metrics, details)
+    holds = any(r.holds(metrics) for r in monitor.alerts.rules)
+    status = "alert" if holds else ("ok" if window.num_rows else "empty")
     report = _reports(monitor, services, reports_dir, when, metrics, details, drift)
     check = services.monitoring.record_check(
         monitor=monitor.name,
@@ -297,6 +299,20 @@ def _performance(
         metrics.update(perf.classification_metrics(labelled, LABEL, positive=spec.positive))
     else:
         metrics.update(perf.regression_metrics(labelled, LABEL))
+
+
+def _server(
+    monitor: Monitor, services: Services, metrics: dict[str, float | None], details: dict[str, Any]
+) -> None:
+    from shipyard.monitoring.server_health import server_health
+    from shipyard.registry.uri import parse_model_ref
+
+    assert monitor.server is not None  # checked by the caller
+    last = services.monitoring.list_checks(monitor=monitor.name, limit=1)
+    previous = (last[0].details.get("server") or {}).get("counters") if last else None
+    figures, info = server_health(monitor.server, parse_model_ref(monitor.model).name, previous)
+    metrics.update(figures)
+    details["server"] = info
 
 
 # --------------------------------------------------------------------------- reports

@@ -16,6 +16,7 @@ Declared under ``monitors:`` in ``shipyard.yaml`` (or in Python as :class:`Monit
           rules: ["drift_share > 0.3", "roc_auc < 0.75", "p99_latency_ms > 50"]
           channels: [{type: webhook, url: http://127.0.0.1:9000/hook}, {type: log}]
           cooldown: 1h
+        server: http://127.0.0.1:8000  # the model server: requests and errors from its /metrics
         schedule: "*/15 * * * *"       # run by `shipyard scheduler` / `shipyard monitor watch`
         retrain: {pipeline: churn-train, gate: {metric: roc_auc, margin: 0.01}}
 
@@ -49,6 +50,7 @@ FIELDS = (
     "schedule",
     "retrain",
     "predictions",
+    "server",
     "description",
 )
 
@@ -144,6 +146,7 @@ class Monitor:
     schedule: str | None = None
     retrain: Mapping[str, Any] | None = None
     predictions: str | None = None
+    server: str | None = None
     description: str = ""
     base_dir: Path | None = None
 
@@ -198,6 +201,7 @@ class Monitor:
                 schedule=data.get("schedule"),
                 retrain=data.get("retrain"),
                 predictions=data.get("predictions"),
+                server=_server_url(data.get("server")),
                 description=str(data.get("description", "")),
                 base_dir=base_dir,
             )
@@ -208,6 +212,14 @@ class Monitor:
         """``value`` as a path, relative to the folder of the file that declared the monitor."""
         path = Path(value)
         return path if path.is_absolute() or self.base_dir is None else self.base_dir / path
+
+
+def _server_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise InvalidArgument(f"server must be the model server's http(s):// URL, not {value!r}")
+    return value
 
 
 def monitors_from_config(

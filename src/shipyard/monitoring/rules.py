@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from shipyard.errors import InvalidArgument
 from shipyard.monitoring.performance import METRICS
+from shipyard.monitoring.server_health import SERVER_METRICS
 
 DRIFT_METRICS = ("drift_share", "drifted_features", "prediction_drift", "quality_failed")
-KNOWN_METRICS = (*DRIFT_METRICS, *METRICS)
+KNOWN_METRICS = (*DRIFT_METRICS, *METRICS, *SERVER_METRICS)
 PER_FEATURE = "drift_score."
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
