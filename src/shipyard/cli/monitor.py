@@ -14,6 +14,8 @@ app = typer.Typer(help="Monitors: drift, data quality, performance and health of
 alerts_app = typer.Typer(help="Alerts raised by monitors: sent, suppressed or failed.")
 
 SHOWN = ("drift_share", "accuracy", "roc_auc", "f1", "mae", "rmse", "p99_latency_ms", "error_rate")
+HEADS = {"drift_share": "drift", "accuracy": "acc", "roc_auc": "auc", "p99_latency_ms": "p99 ms",
+         "error_rate": "errors"}  # fmt: skip
 
 
 def _fmt(value: Any) -> str:
@@ -97,13 +99,14 @@ def history(
     if as_json:
         print_json([_check_dict(c) for c in checks])
         return
+    shown = [k for k in SHOWN if any(c.metrics.get(k) is not None for c in checks)]
     table = Table()
-    for col in ("#", "monitor", "model", "status", "when", "rows", "labelled", *SHOWN):
-        table.add_column(col)
+    for col in ("#", "monitor", "model", "status", "when", "rows", "labelled", *shown):
+        table.add_column(HEADS.get(col, col), no_wrap=col == "when")
     for c in checks:
         table.add_row(
             str(c.id), c.monitor, f"{c.model}/{c.version}", c.status, fmt_time(c.started_at),
-            f"{c.rows:,}", f"{c.labelled:,}", *(_fmt(c.metrics.get(k)) for k in SHOWN),
+            f"{c.rows:,}", f"{c.labelled:,}", *(_fmt(c.metrics.get(k)) for k in shown),
         )  # fmt: skip
     console.print(table)
 
