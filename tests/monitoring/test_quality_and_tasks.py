@@ -153,3 +153,17 @@ def test_text_labels_and_probabilities_of_text_classes() -> None:
         skm.recall_score(y, model.predict(X), pos_label="Yes"), abs=1e-12
     )
     assert m["log_loss"] == pytest.approx(skm.log_loss(y, proba, labels=["No", "Yes"]), abs=1e-12)
+
+
+def test_cli_feedback_keeps_all_digit_ids_as_text(tmp_path: Path) -> None:
+    with PredictionLog(default_root(services().settings)) as plog:
+        plog.log("digits", 1, [{"x": 1.0}, {"x": 2.0}], {"prediction": [0, 1]},
+                 ["0012345", "0099999"], latency_ms=1.0)  # fmt: skip
+    labels = tmp_path / "labels.csv"
+    labels.write_text("prediction_id,label\n0012345,0\n0099999,1\n")
+    out = runner.invoke(app, ["feedback", "digits", str(labels)])
+    assert out.exit_code == 0, out.output
+    stored = services().monitoring.feedback("digits").column("prediction_id").to_pylist()
+    assert sorted(stored) == ["0012345", "0099999"]
+    missing = runner.invoke(app, ["feedback", "digits", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 1 and "no file" in missing.output

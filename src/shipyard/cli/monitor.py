@@ -210,7 +210,7 @@ def feedback(
 
     receipt = log_feedback(
         model,
-        _read_labels(path),
+        _read_labels(path, id_column),
         label=label,
         id_column=id_column,
         keys=key,
@@ -223,7 +223,7 @@ def feedback(
     console.print(f"stored {receipt.stored:,} label(s) for [bold]{model}[/bold]{extra}")
 
 
-def _read_labels(path: Path) -> Any:
+def _read_labels(path: Path, id_column: str) -> Any:
     import pyarrow.csv as pcsv
     import pyarrow.json as pjson
     import pyarrow.parquet as pq
@@ -237,9 +237,11 @@ def _read_labels(path: Path) -> Any:
         return pq.read_table(path)
     if suffix in (".json", ".jsonl", ".ndjson"):
         return pjson.read_json(path)
-    if suffix in (".csv", ".txt"):
-        # ids and labels stay text unless the column is plainly numeric
-        return pcsv.read_csv(path)
+    if suffix in (".csv", ".txt"):  # prediction ids stay text, even when all digits
+        import pyarrow as pa
+
+        options = pcsv.ConvertOptions(column_types={id_column: pa.string()})
+        return pcsv.read_csv(path, convert_options=options)
     raise InvalidArgument(f"{path.name}: labels must be .csv, .parquet or .jsonl")
 
 
