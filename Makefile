@@ -20,6 +20,7 @@ install: $(STAMP)
 ## make demo: install, then run the examples end to end on the embedded default store
 demo: install
 	$(BIN)/python examples/churn/churn.py
+	$(BIN)/python examples/churn/monitoring_stage.py
 	cd examples/churn && SHIPYARD_HOME=$(CURDIR)/.shipyard ../../$(BIN)/shipyard run churn
 	cd examples/churn && SHIPYARD_HOME=$(CURDIR)/.shipyard ../../$(BIN)/shipyard run churn  # all cached
 	$(BIN)/python examples/repeat_buyers/repeat_buyers.py
