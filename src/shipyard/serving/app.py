@@ -640,13 +640,13 @@ class RequestIdMiddleware:
 
 class PredictRoutes:
     """Answer ``POST /v1/models/{name}/predict`` and ``POST /invocations`` straight from the
-    ASGI scope, without FastAPI's routing and dependency machinery (which took about as long
-    as the whole prediction for a single-row request).
+    ASGI scope, without FastAPI's middleware stack, routing and dependency solving (which
+    together took longer than the whole prediction of a single-row request).
 
-    Sits inside :class:`RequestIdMiddleware`, so these requests get their id and the same 500
-    handling; a :class:`ShipyardError` becomes the same error body as from the app's handler.
-    Anything else (another method, another path) goes on to the app, whose routes for these
-    paths remain (405 for a GET, the OpenAPI document).
+    :class:`ModelServerApp` sends those requests here, wrapped in :class:`RequestIdMiddleware`,
+    so they get their id and the same 500 handling; a :class:`ShipyardError` becomes the same
+    error body as from the app's handler. Anything else goes to ``app``. The app keeps its
+    routes for these paths (405 for a GET, the OpenAPI document).
     """
 
     def __init__(self, app: ASGIApp, server: ModelServer) -> None:
@@ -655,7 +655,7 @@ class PredictRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
-            target = self._target(scope["path"])
+            target = self.target(scope["path"])
             if target is not None:
                 request = Request(scope, receive)
                 name, endpoint = target
@@ -667,7 +667,8 @@ class PredictRoutes:
                 return
         await self.app(scope, receive, send)
 
-    def _target(self, path: str) -> tuple[str, str] | None:
+    def target(self, path: str) -> tuple[str, str] | None:
+        """(model name, endpoint) of a predict path, None for any other path."""
         if path == "/invocations":
             return self.server.default_name, "invocations"
         match = _PREDICT_PATH.fullmatch(path)
@@ -767,7 +768,30 @@ async def metrics(request: Request) -> Response:
 
 
 class ModelServerApp(FastAPI):
-    """FastAPI whose OpenAPI document describes each served model's own request schema."""
+    """FastAPI whose OpenAPI document describes each served model's own request schema, and
+    whose predict requests take the short way (:class:`PredictRoutes`)."""
+
+    fast_path: PredictRoutes | None = None
+    _fast_app: ASGIApp | None = None
+
+    def use_fast_path(self, server: ModelServer) -> None:
+        """Answer predict requests with :class:`PredictRoutes` (inside the request-id layer)."""
+        self.fast_path = PredictRoutes(super().__call__, server)
+        self._fast_app = RequestIdMiddleware(self.fast_path)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast, routes = self._fast_app, self.fast_path
+        if (
+            fast is not None
+            and routes is not None
+            and scope["type"] == "http"
+            and scope["method"] == "POST"
+            and routes.target(scope["path"]) is not None
+        ):
+            scope["app"] = self
+            await fast(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
         base = super().openapi()
@@ -981,8 +1005,8 @@ def create_app(refs: Sequence[str], options: ServeOptions | None = None) -> Fast
     app.include_router(router)
     app.add_exception_handler(ShipyardError, _shipyard_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_middleware(PredictRoutes, server=server)  # inside RequestIdMiddleware (added last)
     app.add_middleware(RequestIdMiddleware)
+    app.use_fast_path(server)
     return app
 
 

@@ -320,7 +320,9 @@ class InputValidator:
         for spec, check in self._checks:
             if check is _check_float:
                 groups.setdefault(spec.dtype, []).append(spec.name)
-        self._float_groups = [(dtype, names) for dtype, names in groups.items() if len(names) > 1]
+        self._float_groups = [
+            (np.dtype(dtype), names) for dtype, names in groups.items() if len(names) > 1
+        ]
 
     def validate(self, raw: RawInput) -> ModelInput:
         """The request's :class:`ModelInput`. Raises SchemaMismatch listing every bad field."""
@@ -344,6 +346,9 @@ class InputValidator:
         errors: list[FieldError] = []
         out: dict[str, Any] = {}
         done = self._floats_at_once(columns, n)
+        if len(done) == len(self._checks):  # every column is a float: nothing else to check
+            out = {spec.name: done[spec.name] for spec, _ in self._checks}
+            return ModelInput(columns=out, n_rows=n, native=True)
         for spec, check in self._checks:
             if spec.name in done:
                 out[spec.name] = done[spec.name]
@@ -376,7 +381,11 @@ class InputValidator:
                 continue
             if not set(map(type, itertools.chain.from_iterable(lists))) <= _NUMBER_TYPES:  # type: ignore[arg-type]
                 continue
-            block = np.array(lists, dtype=dtype)
+            values = itertools.chain.from_iterable(lists)  # type: ignore[arg-type]
+            try:
+                block = np.fromiter(values, dtype, len(names) * n).reshape(len(names), n)
+            except (OverflowError, ValueError):  # a number beyond the dtype: column by column
+                continue
             if np.isnan(block).any():
                 continue
             done.update(zip(names, block, strict=True))  # row j of the block: column j
