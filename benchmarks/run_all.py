@@ -31,6 +31,7 @@ FIGURES = (
     "historical_features",
     "online_lookup",
     "materialize",
+    "drift",
 )
 
 
