@@ -291,3 +291,17 @@ def test_parquet_files_are_read_column_by_column(tmp_path: Path) -> None:
     (tmp_path / "bad.parquet").write_text("not parquet")
     with pytest.raises(InvalidArgument, match="not a readable Parquet file"):
         ParquetColumns.open(tmp_path / "bad.parquet")
+
+
+def test_threaded_and_sequential_runs_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large inputs run their columns on a thread pool; the report is the same."""
+    from shipyard.monitoring.drift import engine
+
+    ref, cur = _frames(4_000, seed=7)
+    sequential = compute_drift(ref, cur).to_dict()
+    monkeypatch.setattr(engine, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(engine.os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    assert engine._threads(8, 4_000) == 3
+    threaded = compute_drift(ref, cur).to_dict()
+    sequential.pop("duration_s"), threaded.pop("duration_s")
+    assert threaded == sequential
