@@ -154,6 +154,10 @@ class PredictionLog:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        # the writer sleeps until flush_interval_s passes or this is set (flush_rows queued, a
+        # flush or close): a request never wakes it, which cost a thread switch per request
+        self._kick = threading.Event()
+        self._queued_rows = 0
         self.written = 0
         self.dropped = 0
         self.failed = 0
@@ -189,9 +193,13 @@ class PredictionLog:
             if not self._closed:
                 try:
                     self._queue.put_nowait(entry)
-                    return True
                 except queue.Full:
                     pass
+                else:
+                    self._queued_rows += entry.rows
+                    if self._queued_rows >= self.flush_rows:
+                        self._kick.set()
+                    return True
             self.dropped += entry.rows
         return False
 
@@ -209,6 +217,7 @@ class PredictionLog:
             self._queue.put(marker, timeout=timeout)
         except queue.Full:
             return False
+        self._kick.set()
         return marker.done.wait(timeout)
 
     def close(self, timeout: float | None = None) -> None:
@@ -221,6 +230,7 @@ class PredictionLog:
         if thread is None:
             return
         self._queue.put(_Marker(stop=True, done=threading.Event()))
+        self._kick.set()
         thread.join(timeout)
 
     def __enter__(self) -> PredictionLog:
@@ -250,24 +260,32 @@ class PredictionLog:
 
     def _run(self) -> None:
         pending: dict[tuple[str, int, str], list[_Entry]] = {}
-        rows, deadline = 0, None
+        rows = 0
         while True:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                item = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                item = None
-            if isinstance(item, _Entry):
-                pending.setdefault((item.model, item.version, item.day), []).append(item)
-                rows += item.rows
-                deadline = deadline or time.monotonic() + self.flush_interval_s
-            if not isinstance(item, _Entry) or rows >= self.flush_rows:
-                self._write_pending(pending)
-                pending, rows, deadline = {}, 0, None
-            if isinstance(item, _Marker):
+            kicked = self._kick.wait(self.flush_interval_s)
+            self._kick.clear()
+            while True:  # take everything queued
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, _Entry):
+                    pending.setdefault((item.model, item.version, item.day), []).append(item)
+                    rows += item.rows
+                    with self._lock:
+                        self._queued_rows -= item.rows
+                    if rows >= self.flush_rows:
+                        self._write_pending(pending)
+                        pending, rows = {}, 0
+                    continue
+                self._write_pending(pending)  # a flush or close: everything before it
+                pending, rows = {}, 0
                 item.done.set()
                 if item.stop:
                     return
+            if not kicked:  # flush_interval_s has passed: write what has gathered
+                self._write_pending(pending)
+                pending, rows = {}, 0
 
     def _write_pending(self, pending: Mapping[tuple[str, int, str], list[_Entry]]) -> None:
         for (model, version, day), entries in pending.items():
@@ -291,7 +309,9 @@ class PredictionLog:
 
     def _write_group(self, folder: Path, entries: Sequence[_Entry]) -> None:
         """Write one part file holding ``entries`` (all of one model, version and day)."""
-        table = records_table(entries)
+        # one chunk per column: Parquet writes a table of a thousand one-row chunks (one per
+        # single-row request) 15x slower than the same rows combined
+        table = records_table(entries).combine_chunks()
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{PART_PREFIX}{new_ids(1)[0]}.parquet"
         _write_atomic(target, lambda tmp: pq.write_table(table, tmp))
