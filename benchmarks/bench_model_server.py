@@ -17,8 +17,8 @@ errors; at concurrency 1 a p99 under 5 ms.
     requests ``POST /invocations`` ``{"dataframe_records": [row]}``.
   - **bentoml**: fit on the NumPy array, saved with joblib, served by ``bentoml serve
     peer_bentoml:BreastCancer`` (``@bentoml.service(workers=1)``); requests ``POST /predict``
-    ``{"rows": [[30 floats]]}`` (a ``np.ndarray`` parameter: BentoML's fastest input form here;
-    ``--bentoml-form records`` uses ``/predict_records`` with named fields instead).
+    ``{"rows": [[30 floats]]}`` (a ``np.ndarray`` parameter; records of named fields,
+    ``/predict_records``, measured the same within noise: ``BENCH_BENTOML_FORM=records``).
   The row is the data's first row. Before any load each server's answer is checked against the
   label scikit-learn predicts for it.
 - **Load**: ``wrk`` (Debian's 4.1) with a Lua script for the POST body, pinned to core 0 with

@@ -12,7 +12,8 @@ side. Two APIs, so the figure can use BentoML's fastest input form:
 
 - ``POST /predict`` ``{"rows": [[30 floats], ...]}``: a NumPy array (BentoML validates it with
   its pydantic-based IO descriptors and builds the array); returns the labels. The figure uses
-  this one: it was the faster of the two (see benchmarks/README.md).
+  this one by default: the two forms measured the same within noise, and this one does the
+  least work per row (see benchmarks/README.md).
 - ``POST /predict_records`` ``{"records": [{"mean radius": …, …}, ...]}``: named fields as a
   list of dicts, turned into an array in the training column order.
 
