@@ -448,9 +448,17 @@ def _worker(task: str, work: h.Json) -> h.Json:
         return h.run_worker(SCRIPT, side, task, work, cwd=tmp, timeout=3600)
 
 
+def _sizes(opts: h.Options) -> tuple[int, ...]:
+    """``SIZES`` (``QUICK_SIZES`` with --quick), or ``BENCH_DRIFT_ROWS=100000,1000000``."""
+    chosen = os.environ.get("BENCH_DRIFT_ROWS", "")
+    if chosen:
+        return tuple(int(r) for r in chosen.split(",") if r.strip())
+    return QUICK_SIZES if opts.quick else SIZES
+
+
 def measure(opts: h.Options) -> h.Json:
     cases: h.Json = {}
-    for rows in QUICK_SIZES if opts.quick else SIZES:
+    for rows in _sizes(opts):
         with h.fresh_dir("drift-data") as data:
             args: h.Json = {
                 "rows": rows,
