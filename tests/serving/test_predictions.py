@@ -159,6 +159,28 @@ def test_flush_writes_everything_queued(tmp_path: Path) -> None:
     assert plog.flush() is True
 
 
+def test_a_flush_of_many_calls_is_written_in_slices_as_one_part(tmp_path: Path) -> None:
+    """More calls than a slice, with an input whose type differs between slices (all nulls in
+    the first, numbers later): one part file, every row, types unified, in order."""
+    plog = PredictionLog(tmp_path, flush_interval_s=60)
+    calls = 3 * predictions.SLICE_CALLS + 7
+    ids = []
+    for i in range(calls):
+        one = new_ids(1)
+        value = None if i < predictions.SLICE_CALLS else float(i)
+        plog.log("churn", 1, [{"age": i, "score": value}], {"prediction": [i % 2]}, one, 1.0)
+        ids += one
+    assert plog.flush(timeout=10)
+    [part] = files(partition_dir(tmp_path, "churn", 1, TODAY.isoformat()))
+    table = read_predictions(tmp_path, "churn")
+    assert table.num_rows == calls and table.column("prediction_id").to_pylist() == ids
+    score = table.column("score").to_pylist()
+    assert score[: predictions.SLICE_CALLS] == [None] * predictions.SLICE_CALLS
+    assert score[-1] == float(calls - 1) and table.schema.field("score").type == pa.float64()
+    assert part.startswith(predictions.PART_PREFIX)
+    plog.close()
+
+
 def test_after_close_log_drops_and_counts(tmp_path: Path) -> None:
     plog = PredictionLog(tmp_path)
     plog.close()

@@ -70,6 +70,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PART_PREFIX = "part-"
+# A flush shares the server's core and its GIL with the requests in flight: it is done in slices
+# of SLICE_CALLS queued calls with a pause of SLICE_PAUSE_S after each, so a request waits for
+# one slice at most (measured on a one-core server at concurrency 1, 700 requests/s: one burst
+# per flush put the p99 at 20-25 ms; sliced, 4.4-4.9 ms, against 1.7 ms with no log at all)
+SLICE_CALLS = 50
+SLICE_PAUSE_S = 0.001
+PART_OPTIONS: dict[str, Any] = {
+    "use_dictionary": False,
+    "compression": "none",
+    "write_statistics": False,
+}
 COMPACTED_PREFIX = "compacted-"
 COVERS_SUFFIX = ".covers.json"
 LOCK_FILE = ".maintenance.lock"
@@ -291,7 +302,7 @@ class PredictionLog:
         for (model, version, day), entries in pending.items():
             self._write_entries(partition_dir(self.root, model, version, day), entries)
 
-    def _write_entries(self, folder: Path, entries: Sequence[_Entry]) -> None:
+    def _write_entries(self, folder: Path, entries: list[_Entry]) -> None:
         count = sum(e.rows for e in entries)
         try:
             self._write_group(folder, entries)
@@ -306,15 +317,29 @@ class PredictionLog:
         else:
             with self._lock:
                 self.written += count
+        while entries:  # freeing a thousand calls' objects holds the GIL too: in slices
+            del entries[:SLICE_CALLS]
+            time.sleep(SLICE_PAUSE_S)
 
     def _write_group(self, folder: Path, entries: Sequence[_Entry]) -> None:
-        """Write one part file holding ``entries`` (all of one model, version and day)."""
-        # one chunk per column: Parquet writes a table of a thousand one-row chunks (one per
-        # single-row request) 15x slower than the same rows combined
-        table = records_table(entries).combine_chunks()
+        """Write one part file holding ``entries`` (all of one model, version and day).
+
+        The calls become Arrow in slices, with a pause after each (see ``SLICE_CALLS``); part
+        files are written without dictionaries or compression (1.8 ms instead of 3.9 ms for
+        700 rows x 35 columns): they live until compaction rewrites them compressed.
+        """
+        tables = []
+        for start in range(0, len(entries), SLICE_CALLS):
+            # one chunk per column: Parquet writes a table of a thousand one-row chunks (one
+            # per single-row request) 15x slower than the same rows combined
+            tables.append(records_table(entries[start : start + SLICE_CALLS]).combine_chunks())
+            time.sleep(SLICE_PAUSE_S)
+        if len(tables) > 1:
+            tables = [pa.concat_tables(tables, promote_options="permissive").combine_chunks()]
+        table = tables[0]
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{PART_PREFIX}{new_ids(1)[0]}.parquet"
-        _write_atomic(target, lambda tmp: pq.write_table(table, tmp))
+        _write_atomic(target, lambda tmp: pq.write_table(table, tmp, **PART_OPTIONS))
 
 
 def _make_entry(
