@@ -526,7 +526,11 @@ def entity_frame(folder: str) -> Any:
 def open_shipyard() -> Any:
     """``import shipyard`` with the SDK's store opened (services connected, the feature
     catalog read once), untimed: the counterpart of Feast's ``FeatureStore(repo)`` + ``apply``
-    before its timed call, so neither side times imports or connecting."""
+    before its timed call, so neither side times imports or connecting. pandas is imported
+    here too: pyarrow imports it on its first ``pa.array`` of Python or NumPy values (0.4 s),
+    and Feast's side has it imported by ``import feast``."""
+    import pandas  # noqa: F401
+
     import shipyard
 
     shipyard.list_feature_definitions()

@@ -152,6 +152,27 @@ def test_read_to_corrupted_blob_writes_nothing(
     assert kept.read_bytes() == b"previous version"
 
 
+def test_read_parses_verified_bytes_and_refuses_corrupted_ones(
+    store: BlobStore, root: Path
+) -> None:
+    payload = os.urandom(3 * CHUNK_SIZE + 7)
+    sha, _ = store.put_stream([payload])
+    assert store.read(sha, len) == len(payload)
+    assert store.read(sha, lambda data: data == payload) is True
+
+    flip_byte(blob_file(root, sha), offset=CHUNK_SIZE)
+    with pytest.raises(IntegrityError, match="corrupted"):
+        store.read(sha, len)  # the parse succeeds: the hash still decides
+
+    def choke(data: bytes) -> None:
+        raise ValueError("not a Parquet file")
+
+    with pytest.raises(IntegrityError, match="corrupted"):  # the cause, not the symptom
+        store.read(sha, choke)
+    with pytest.raises(NotFound):
+        store.read(hashlib.sha256(b"never stored").hexdigest(), len)
+
+
 def test_missing_blob_raises_not_found_at_once(store: BlobStore, tmp_path: Path) -> None:
     sha = hashlib.sha256(b"never stored").hexdigest()
     with pytest.raises(NotFound, match=sha):

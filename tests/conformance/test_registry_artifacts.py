@@ -47,6 +47,7 @@ def test_artifact_folder_round_trip(services: Services, tmp_path: Path) -> None:
     out = services.artifacts.download(owner, "model", tmp_path / "out")
     assert (out / "code" / "helper.py").read_text() == "X = 1\n"
     assert b"".join(services.artifacts.open(owner, "model/model.skops")) == blob
+    assert services.artifacts.read(owner, "model/model.skops", bytes) == blob
 
     single = tmp_path / "notes.txt"
     single.write_text("hello")
@@ -62,6 +63,10 @@ def test_artifact_errors(services: Services, tmp_path: Path) -> None:
         services.artifacts.download(owner, "nope.txt", tmp_path / "o")
     with pytest.raises(NotFound):
         list(services.artifacts.open(owner, "nope.txt"))
+    with pytest.raises(NotFound):
+        services.artifacts.read(owner, "nope.txt", len)
+    with pytest.raises(InvalidArgument):  # a folder
+        services.artifacts.read(owner, "model", len)
     with pytest.raises(InvalidArgument):
         services.artifacts.upload(owner, tmp_path / "missing.txt", "")
     f = tmp_path / "f.txt"

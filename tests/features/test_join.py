@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from shipyard.errors import InvalidArgument
@@ -532,3 +533,27 @@ def test_wrong_argument_types() -> None:
         joined(entities([(1, at(1))]), "stats")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="as_of must be a datetime"):
         latest_as_of(view(features([])), "2026-01-01")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_latest_without_a_layout_equals_the_laid_out_answer(seed: int) -> None:
+    """Every key's latest row picked without sorting (one integer key, dense values) equals
+    the answer from the laid-out table: duplicate times (the last row wins), null times
+    (never chosen), negative keys, keys whose only rows have null times; sparse keys fall
+    back to the layout and agree too."""
+    import numpy as np
+
+    from shipyard.features.offline import sort_for_join
+
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    spread = 50 if seed % 2 else 5_000_000  # dense (no layout) or sparse (the layout)
+    users = rng.integers(-spread, spread, n)
+    stamps = rng.integers(0, 40, n) * 1_000_000  # few distinct times: many ties
+    ts = pa.array(stamps, pa.timestamp("us", "UTC"))
+    ts = pc.if_else(pa.array(rng.random(n) < 0.05), pa.scalar(None, ts.type), ts)
+    table = pa.table({"user": users, "ts": ts, "x": np.arange(n, dtype=np.float64)})
+    fast = latest_as_of(view(table))
+    laid = latest_as_of(view(sort_for_join(table, ["user"], "ts"), sorted=True))
+    assert fast.equals(laid)
+    assert fast.num_rows == len(set(users[pc.is_valid(ts).to_numpy(zero_copy_only=False)]))

@@ -13,9 +13,9 @@ backslashes are refused. One path is never both a file and a folder of the same 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, Integer, String, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +28,8 @@ from shipyard.artifacts.paths import normalize_path
 from shipyard.errors import Conflict, IntegrityError, InvalidArgument, NotFound
 from shipyard.store import Database
 from shipyard.store.schema import artifacts as _t
+
+T = TypeVar("T")
 
 
 class SqlArtifacts:
@@ -169,6 +171,16 @@ class SqlArtifacts:
         Raises NotFound (at once) for a missing file, InvalidArgument for a folder, and
         IntegrityError after the last chunk if the bytes are corrupted.
         """
+        return self._blobs.open(self._sha256(owner, path))
+
+    def read(self, owner: str, path: str, parse: Callable[[bytes], T]) -> T:
+        """``parse`` of one file's whole bytes, once verified (see ``BlobStore.read``).
+
+        Raises NotFound, InvalidArgument for a folder, IntegrityError for corrupted bytes.
+        """
+        return self._blobs.read(self._sha256(owner, path), parse)
+
+    def _sha256(self, owner: str, path: str) -> str:
         owner = _check_owner(owner)
         path = normalize_path(path, allow_root=False)
         with self._db.read() as conn:
@@ -182,7 +194,7 @@ class SqlArtifacts:
                         f"artifact {path!r} of {owner} is a folder; list or download it instead"
                     )
                 raise NotFound(_missing(owner, path))
-        return self._blobs.open(str(sha))
+        return str(sha)
 
 
 # -- SQL helpers ---------------------------------------------------------------------------

@@ -12,11 +12,13 @@ Two layers sit under it:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from shipyard.artifacts.entities import ArtifactInfo
+
+T = TypeVar("T")
 
 
 class ArtifactService(Protocol):
@@ -52,6 +54,11 @@ class ArtifactService(Protocol):
 
     def open(self, owner: str, path: str) -> Iterator[bytes]:
         """Stream one file's bytes in chunks, verified at the end (IntegrityError if not)."""
+        ...
+
+    def read(self, owner: str, path: str, parse: Callable[[bytes], T]) -> T:
+        """``parse`` applied to one file's whole bytes, returned only once they are verified
+        (IntegrityError if not, even when ``parse`` failed on them). Raises NotFound."""
         ...
 
     def copy(self, src_owner: str, src_path: str, dst_owner: str, dst_path: str) -> int:

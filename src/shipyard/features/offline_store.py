@@ -84,7 +84,7 @@ class OfflineStore:
             / f"{version.version[:16]}-{spec_hash(view)[:12]}.parquet"
         )
         if cache.is_file():
-            return pq.read_table(cache), True
+            return pq.ParquetFile(cache).read(), True  # read_table would import pandas
         table = conform(self.datasets.load_version(version), view, keys, what=version.ref)
         if not lay_out:
             return table, False
@@ -110,7 +110,8 @@ class OfflineStore:
         if not files:
             return None
         tables = [
-            conform(pq.read_table(f), view, keys, what=f"pushed rows {f.name}") for f in files
+            conform(pq.ParquetFile(f).read(), view, keys, what=f"pushed rows {f.name}")
+            for f in files
         ]
         return pa.concat_tables(tables)
 

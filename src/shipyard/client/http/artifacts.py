@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 from urllib.parse import quote
 
 from shipyard.artifacts.entities import ArtifactInfo
@@ -18,6 +18,8 @@ from shipyard.errors import (
     NotFound,
 )
 from shipyard.server import schemas as sc
+
+T = TypeVar("T")
 
 
 class HttpArtifacts:
@@ -130,6 +132,10 @@ class HttpArtifacts:
         chunks = self._verified_chunks(f"{_owner_prefix(owner)}/{_path_segments(path)}", path)
         next(chunks)  # send the request now: errors surface here, not at the first read
         return chunks
+
+    def read(self, owner: str, path: str, parse_bytes: Callable[[bytes], T]) -> T:
+        """``parse_bytes`` of one file's whole bytes, once streamed and verified."""
+        return parse_bytes(b"".join(self.open(owner, path)))
 
     def _verified_chunks(self, url: str, path: str) -> Iterator[bytes]:
         """Yields ``b""`` once the response has started, then the file's chunks."""

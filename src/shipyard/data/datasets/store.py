@@ -169,13 +169,17 @@ class DatasetStore:
         return self.load_version(version), version
 
     def load_version(self, version: DatasetVersion) -> pa.Table:
-        """The rows of ``version``, verified against its SHA-256 on the way (streamed into
-        memory: no temporary copy on disk)."""
+        """The rows of ``version``, verified against its SHA-256 (read into memory at once and
+        hashed while Parquet decodes it: no temporary copy on disk)."""
         import pyarrow.parquet as pq
 
         owner = dataset_owner(version.name, version.version)
-        data = b"".join(self.artifacts.open(owner, SNAPSHOT_FILE))
-        return pq.read_table(pa.BufferReader(data))
+        # ParquetFile, not read_table: that goes through pyarrow.dataset, whose import pulls
+        # in pandas (0.4 s in a fresh process, a third of a cold materialization)
+        table: pa.Table = self.artifacts.read(
+            owner, SNAPSHOT_FILE, lambda data: pq.ParquetFile(pa.BufferReader(data)).read()
+        )
+        return table
 
     def diff(self, old: str, new: str) -> ProfileDiff:
         """Schema, row-count and distribution changes from version ``old`` to ``new``."""

@@ -78,6 +78,36 @@ def _packed(keys: Sequence[Any], ts: np.ndarray) -> np.ndarray | None:
     return packed
 
 
+def latest_rows(table: Any, keys: Sequence[str], timestamp: str, *, view: str) -> np.ndarray | None:
+    """Table rows of each key's latest event (ties: the last row), ordered by key, without
+    sorting: for one integer key column without nulls whose values span at most a few times
+    the rows, two passes of ``np.maximum.at`` over a slot per key value (0.02 s instead of a
+    0.13 s sort of a million rows). Rows with a null time are never chosen. None when the key
+    does not qualify: lay the table out instead (``build_layout``)."""
+    if len(keys) != 1:
+        return None
+    numbers = integers(clean_key(table.column(keys[0]), name=keys[0], where=f"view {view!r}"))
+    if numbers is None or not len(numbers):
+        return None
+    low = int(numbers.min())
+    span = int(numbers.max()) - low + 1
+    if span > 4 * len(numbers) + 1024:
+        return None
+    ts = event_times(table, timestamp, what=f"timestamp column {timestamp!r} of view {view!r}")
+    valid = ts != NEVER
+    if not valid.any():
+        return np.zeros(0, dtype=np.int64)
+    rel = np.where(valid, ts - int(ts[valid].min()), -1)
+    slot = numbers.astype(np.int64) - low
+    best = np.full(span, -1, dtype=np.int64)
+    np.maximum.at(best, slot, rel)
+    hit = np.flatnonzero((rel == best[slot]) & valid)
+    last = np.full(span, -1, dtype=np.int64)
+    np.maximum.at(last, slot[hit], hit)  # among equal times, the last row
+    rows: np.ndarray = last[last >= 0]
+    return rows
+
+
 def build_layout(
     table: Any, keys: Sequence[str], timestamp: str, *, presorted: bool, view: str
 ) -> Layout:

@@ -28,7 +28,7 @@ from shipyard.errors import InvalidArgument
 
 from ._frames import as_table, require_columns
 from ._keys import clean_key, match_groups, unify
-from ._layout import NEVER, Layout, build_layout, last_at_or_before, sort_order
+from ._layout import NEVER, Layout, build_layout, last_at_or_before, latest_rows, sort_order
 from ._time import NAT, instant_us, normalise_timestamps, ttl_us
 
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
@@ -294,17 +294,27 @@ def latest_as_of(view: ViewFrame, as_of: datetime | date | None = None) -> pa.Ta
             f"output column(s) {sorted(clash)} of view {view.name!r} clash with its key or "
             "timestamp columns; rename them with output_names"
         )
-    layout = build_layout(table, view.keys, view.timestamp, presorted=view.sorted, view=view.name)
-    limit = NEVER - 1 if as_of is None else instant_us(as_of, what="as_of")
-    found = last_at_or_before(layout.ts, layout.starts, layout.ends, limit)
-    ok = found >= layout.starts
-    ttl = ttl_us(view.ttl, what=f"ttl of view {view.name!r}")
-    if as_of is not None and ttl is not None:
-        ok &= layout.ts[np.maximum(found, 0)] >= limit - ttl
-    positions = found[ok]
-    rows = pa.array(layout.rows(positions))
+    fast = None
+    if as_of is None and not view.sorted:  # every key's latest row: no layout needed
+        fast = latest_rows(table, view.keys, view.timestamp, view=view.name)
+    if fast is not None:
+        rows = pa.array(fast)
+        ts = normalise_timestamps(table.column(view.timestamp).take(rows), what="timestamp")
+    else:
+        layout = build_layout(
+            table, view.keys, view.timestamp, presorted=view.sorted, view=view.name
+        )
+        limit = NEVER - 1 if as_of is None else instant_us(as_of, what="as_of")
+        found = last_at_or_before(layout.ts, layout.starts, layout.ends, limit)
+        ok = found >= layout.starts
+        ttl = ttl_us(view.ttl, what=f"ttl of view {view.name!r}")
+        if as_of is not None and ttl is not None:
+            ok &= layout.ts[np.maximum(found, 0)] >= limit - ttl
+        positions = found[ok]
+        rows = pa.array(layout.rows(positions))
+        ts = layout.ts[positions]
     columns = {k: table.column(k).take(rows) for k in view.keys}
-    columns[view.timestamp] = pa.array(layout.ts[positions], type=TIMESTAMP_TYPE)
+    columns[view.timestamp] = pa.array(ts, type=TIMESTAMP_TYPE)
     features = table.select(list(view.features)).take(rows)
     columns.update(zip(view.columns_out, features.columns, strict=True))
     return pa.table(columns)
