@@ -64,14 +64,16 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.state.services = services
     app.state.owns_services = owned
     app.state.metrics = metrics.ServerMetrics()
+    # routes match in order: the online feature lookup (a model server's per-request call)
+    # and the health probes first
     routers = (
+        features,
         health,
         experiments,
         runs,
         artifacts,
         models,
         datasets,
-        features,
         deployments,
         monitoring,
         drift,
