@@ -48,6 +48,9 @@ def _pipeline(*, fail_on_alert: bool) -> Pipeline:
 def test_a_monitor_step_runs_every_time_and_can_stop_the_pipeline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a worker started before the config existed still reads it: the driver passes its path
+    warm = Pipeline("warm", [StepDef("t", call=f"{LIB}:make_table", outputs={"table": "dataset"})])
+    assert run_pipeline(warm, executor="local:1").ok
     _config(tmp_path, monkeypatch)
     churn_model_on()
     serve_predictions(churn_frame(400, seed=4))

@@ -434,8 +434,11 @@ def _experiment(tracking: TrackingService, name: str) -> int:
 
 
 def worker_settings(s: Settings) -> dict[str, str]:
-    """What a worker needs to reach the same stores (URLs, home, token)."""
+    """What a worker needs to reach the same stores (URLs, home, token) and to read the same
+    shipyard.yaml (``config``: a pooled or remote worker's own environment and folder may name
+    another one, or none, and steps read sections of it, such as ``monitors:``)."""
     values = {
+        "config": str(s.config_file) if s.config_file else "",
         "home": str(s.home),
         "tracking_uri": s.tracking_uri,
         "artifact_uri": s.artifact_uri,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import signal
 import threading
 import traceback
@@ -80,7 +81,11 @@ def configure_worker(settings: Mapping[str, str]) -> None:
     key = tuple(sorted(settings.items()))
     if _configured and _configured[-1] == key:
         return
-    fluent.configure(**settings)
+    options = dict(settings)
+    config = options.pop("config", "")
+    if config and Path(config).is_file():  # not on this machine: the worker's own, if any
+        os.environ["SHIPYARD_CONFIG"] = config
+    fluent.configure(**options)
     _configured[:] = [key]
 
 
