@@ -145,10 +145,17 @@ def test_several_workers_each_load_the_models(
     proc = start(port, "--workers", "2", "--no-log-predictions")
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(proc, url)
-        for _ in range(8):  # a new connection each: spread over the workers
+        wait_until_ready(proc, url)  # one worker said ready; the other may still be loading
+        deadline = time.monotonic() + 60
+        answered = 0
+        while answered < 8:  # a new connection each: spread over the workers
             ok = httpx.post(f"{url}/v1/models/bc/predict", json=X.head(1).to_dict("records"))
+            if ok.status_code == 503 and time.monotonic() < deadline:
+                assert ok.json()["error"]["code"] == "MODEL_NOT_READY", ok.text
+                time.sleep(0.2)
+                continue
             assert ok.status_code == 200, ok.text
+            answered += 1
     finally:
         text = stop(proc)
     assert text.count("serving bc@champion as version 1") == 2, text
