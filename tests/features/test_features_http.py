@@ -99,3 +99,88 @@ def test_rest_errors_are_4xx_with_messages(server: str, tmp_path: Path) -> None:
         assert http.get("/api/v1/features/materializations/card_stats").json() is None
         listed = http.get("/api/v1/features/definitions").json()["definitions"]
         assert {d["name"] for d in listed} == {"card", "card_stats", "card_spend_10m", "fraud"}
+
+
+def _applied(tmp_path: Path) -> None:
+    shipyard.ingest_dataset(_events(), name="card_events")
+    path = tmp_path / "features.yaml"
+    path.write_text(DEFINITIONS)
+    features.apply_features(path)
+    features.materialize_features(["card_stats"])
+
+
+def test_online_lookup_takes_the_short_way_with_the_servers_errors_and_metrics(
+    server: str, tmp_path: Path
+) -> None:
+    """POST /api/v1/features/online is answered outside FastAPI's stack: the same body, the
+    same error shapes (400 naming the field, 413 past the limit), counted in /metrics."""
+    _applied(tmp_path)
+    now = (T0 + timedelta(hours=35)).isoformat()
+    wanted = ["card_stats:avg_amount", "card_stats:country"]
+    with httpx.Client(base_url=server) as http:
+        ok = http.post(
+            "/api/v1/features/online",
+            json={"entities": [{"card_id": 1}, {"card_id": 9}], "features": wanted, "now": now},
+        )
+        assert ok.status_code == 200 and ok.headers["content-type"] == "application/json"
+        rows = ok.json()["rows"]
+        assert [r["card_stats__status"] for r in rows] == ["present", "missing"]
+        assert rows[0]["card_id"] == 1 and rows[0]["avg_amount"] == 20.0
+        assert rows[0]["card_stats__event_timestamp"].startswith("2026-01-02T06:00:00")
+        assert rows[1]["avg_amount"] is None
+        broken = http.post(
+            "/api/v1/features/online",
+            content=b'{"entities": [', headers={"content-type": "application/json"},
+        )  # fmt: skip
+        assert broken.status_code == 400
+        assert broken.json()["error"]["code"] == "INVALID_ARGUMENT"
+        assert "not valid JSON" in broken.json()["error"]["message"]
+        typed = http.post("/api/v1/features/online", json={"entities": 3, "features": wanted})
+        assert typed.status_code == 400
+        assert typed.json()["error"]["message"].startswith("body.entities:")
+        extra = http.post("/api/v1/features/online", json={"entities": [], "feature": wanted})
+        assert extra.status_code == 400 and "body.feature:" in extra.text
+        huge = http.post(
+            "/api/v1/features/online",
+            content=b" " * (16 * 1024 * 1024 + 1), headers={"content-type": "application/json"},
+        )  # fmt: skip
+        assert huge.status_code == 413 and huge.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        unknown = http.post(
+            "/api/v1/features/online", json={"entities": [{"card_id": 1}], "service": "nope"}
+        )
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "NOT_FOUND"
+        metrics = http.get("/metrics").text
+    route = 'method="POST",route="/api/v1/features/online"'
+    assert f'shipyard_http_requests_total{{{route},status="200"}} 1.0' in metrics
+    assert f'shipyard_http_requests_total{{{route},status="400"}} 3.0' in metrics
+    assert f'shipyard_http_requests_total{{{route},status="413"}} 1.0' in metrics
+    assert f'shipyard_http_requests_total{{{route},status="404"}} 1.0' in metrics
+
+
+def test_a_large_online_lookup_runs_off_the_event_loop_with_the_same_answer(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from shipyard.server import online
+
+    _applied(tmp_path)
+    threads: list[str] = []
+    real = online.online_rows
+
+    def spy(services: object, request: object) -> list[dict[str, object]]:
+        threads.append(threading.current_thread().name)
+        return real(services, request)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(online, "online_rows", spy)
+    body = {"features": ["card_stats:txn_count"], "now": (T0 + timedelta(hours=35)).isoformat()}
+    with httpx.Client(base_url=server) as http:
+        small = http.post("/api/v1/features/online", json={**body, "entities": [{"card_id": 1}]})
+        keys = [{"card_id": i % 3} for i in range(online.INLINE_ENTITIES + 1)]
+        large = http.post("/api/v1/features/online", json={**body, "entities": keys})
+    assert small.status_code == 200 and large.status_code == 200
+    counts = [r["txn_count"] for r in large.json()["rows"]]
+    assert counts[0] is None and counts[1] == small.json()["rows"][0]["txn_count"] == 3
+    assert len(counts) == online.INLINE_ENTITIES + 1
+    loop_thread, pool_thread = threads
+    assert loop_thread != pool_thread

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from shipyard.client import Services, connect_local
 from shipyard.config import Settings, load_settings
@@ -20,6 +21,7 @@ from shipyard.server import metrics
 from shipyard.server.errors import install_error_handlers
 from shipyard.server.identity import UserMiddleware
 from shipyard.server.limits import MAX_JSON_BYTES, BodyLimitMiddleware
+from shipyard.server.online import OnlineLookupRoute
 from shipyard.server.routers import (
     artifacts,
     cards,
@@ -50,7 +52,7 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     owned = services is None
     if services is None:
         services = connect_local(check_server_settings(settings or load_settings()))
-    app = FastAPI(
+    app = TeamServerApp(
         title="Shipyard",
         summary="Experiments, runs, artifacts, models, datasets and features of a Shipyard team.",
         version=API_VERSION,
@@ -64,8 +66,8 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.state.services = services
     app.state.owns_services = owned
     app.state.metrics = metrics.ServerMetrics()
-    # routes match in order: the online feature lookup (a model server's per-request call)
-    # and the health probes first
+    app.online_lookup = OnlineLookupRoute(services, app.state.metrics)
+    # routes match in order: the features (a model server calls them) and the probes first
     routers = (
         features,
         health,
@@ -89,6 +91,21 @@ def create_app(services: Services | None = None, settings: Settings | None = Non
     app.add_middleware(metrics.MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(UserMiddleware)
     return app
+
+
+class TeamServerApp(FastAPI):
+    """FastAPI whose online feature lookup (a model server's per-prediction call) takes the
+    short way, :class:`~shipyard.server.online.OnlineLookupRoute`, past the middleware stack
+    and routing; every other request goes through FastAPI."""
+
+    online_lookup: OnlineLookupRoute | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.online_lookup
+        if route is not None and route.matches(scope):
+            await route(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 @asynccontextmanager

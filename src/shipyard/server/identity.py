@@ -15,6 +15,14 @@ _HEADER = USER_HEADER.lower().encode()
 MAX_USER = 250
 
 
+def user_from_scope(scope: Scope) -> str | None:
+    """The user a request names in ``X-Shipyard-User`` (None without one)."""
+    for name, raw in scope["headers"]:
+        if name == _HEADER:
+            return raw.decode("utf-8", "replace").strip()[:MAX_USER] or None
+    return None
+
+
 class UserMiddleware:
     """Pure ASGI middleware: binds ``request_user`` for the duration of each HTTP request."""
 
@@ -25,9 +33,7 @@ class UserMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw = dict(scope["headers"]).get(_HEADER, b"")
-        user = raw.decode("utf-8", "replace").strip()[:MAX_USER] or None
-        token = request_user.set(user)
+        token = request_user.set(user_from_scope(scope))
         try:
             await self.app(scope, receive, send)
         finally:

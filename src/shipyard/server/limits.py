@@ -21,7 +21,8 @@ def is_upload(scope: Scope) -> bool:
     return scope.get("method") == "PUT" and "/artifacts/" in str(scope.get("path", ""))
 
 
-def _too_large(limit: int) -> str:
+def too_large(limit: int) -> str:
+    """The 413 message for a body over ``limit`` bytes."""
     return (
         f"request body is larger than {limit // (1024 * 1024)} MB; send less per request "
         "(split metric batches, upload files as artifacts)"
@@ -41,7 +42,7 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.limit:
-            response = error_response(413, "PAYLOAD_TOO_LARGE", _too_large(self.limit))
+            response = error_response(413, "PAYLOAD_TOO_LARGE", too_large(self.limit))
             await response(scope, receive, send)
             return
         seen = 0
@@ -52,7 +53,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise HTTPException(413, _too_large(self.limit))
+                    raise HTTPException(413, too_large(self.limit))
             return message
 
         await self.app(scope, counting_receive, send)
