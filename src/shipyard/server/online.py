@@ -13,6 +13,9 @@ the middleware stack took about 3 ms of a 3.8 ms single-entity lookup whose stor
 * errors leave in the server's usual shape (:mod:`shipyard.server.errors`): a bad body is a 400
   naming the field (``body.entities: …``), a :class:`~shipyard.errors.ShipyardError` keeps its
   status and code, anything else is a logged 500;
+* after the first lookup (which imported and opened the feature store) the server's
+  long-lived objects are frozen out of the garbage collector's sight
+  (:func:`~shipyard._util.settle_memory`), so a full collection does not stall lookups;
 * the request is counted in the server's metrics under the route's template, and
   ``X-Shipyard-User`` is bound, exactly as on the app's own routes.
 
@@ -31,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from shipyard._util import request_user
+from shipyard._util import request_user, settle_memory
 from shipyard.client import Services
 from shipyard.errors import InvalidArgument, ShipyardError
 from shipyard.server.errors import error_response, format_validation_errors
@@ -58,6 +61,7 @@ class OnlineLookupRoute:
         self.services = services
         self.metrics = metrics
         self.limit = limit
+        self._settled = False
 
     @staticmethod
     def matches(scope: Scope) -> bool:
@@ -82,6 +86,8 @@ class OnlineLookupRoute:
                 rows = online_rows(self.services, request)
             else:
                 rows = await run_in_threadpool(online_rows, self.services, request)
+            if not self._settled:  # the first lookup imported and opened the feature store
+                self._settled = settle_memory(first=True)
             return Response(pydantic_core.to_json({"rows": rows}), media_type="application/json")
         except _TooLarge:
             return error_response(413, "PAYLOAD_TOO_LARGE", too_large(self.limit))
