@@ -113,6 +113,8 @@ class ModelRunner:
         # object dtype, not pandas 3's Arrow-backed strings: scikit-learn reads the names back
         # as a NumPy object array on every call, a fifth of a single-row predict_proba
         self._columns = None if columns is None else pd.Index(columns, dtype=object)
+        # the same model without its recorded column names, for numeric batches as one array
+        self._positional = None if columns is None else positional_model(loaded.native, columns)
 
     def __call__(self, jobs: list[Job]) -> list[Output | BaseException]:
         """One output (or error) per job, in order."""
@@ -132,8 +134,7 @@ class ModelRunner:
     def _run(self, jobs: list[Job]) -> list[Output]:
         start = time.perf_counter()
         batch = concat_inputs([job.input for job in jobs])
-        data = self._model_input(batch)
-        native = self.loaded.native
+        native, data = self._model_input(batch)
         want_proba = self.has_proba and any(job.want_proba for job in jobs)
         proba = classes = None
         if self._labels is not None:
@@ -157,13 +158,18 @@ class ModelRunner:
             offset = end
         return outputs
 
-    def _model_input(self, batch: ModelInput) -> Any:
+    def _model_input(self, batch: ModelInput) -> tuple[Any, Any]:
+        """The model to call and what to call it on."""
+        native = self.loaded.native
         if batch.tensor is not None:
-            return batch.tensor
+            return native, batch.tensor
         if batch.native:
-            return self._frame(batch.columns)
+            arrays = list(batch.columns.values())
+            if self._positional is not None and _one_numeric_dtype(arrays):
+                return self._positional, np.column_stack(arrays)
+            return native, self._frame(batch.columns)
         try:
-            return self.loaded.prepare(batch.columns)
+            return native, self.loaded.prepare(batch.columns)
         except InvalidArgument as exc:
             raise SchemaMismatch([FieldError("body", str(exc))]) from exc
 
@@ -220,6 +226,57 @@ def argmax_labels(native: Any) -> np.ndarray[Any, Any] | None:
         return None
     classes = getattr(native, "classes_", None)
     return None if classes is None else np.asarray(classes)
+
+
+# scikit-learn steps that read their input by column name, or run the user's code on it
+_NAMED_STEPS = frozenset({"ColumnTransformer", "FunctionTransformer", "FeatureUnion"})
+
+
+def positional_model(native: Any, columns: Sequence[str]) -> Any | None:
+    """A shallow copy of a scikit-learn model that takes its columns as one 2-D array, or None.
+
+    A model fit on a DataFrame checks the column names of every input (through pandas and
+    narwhals: half of a single-row ``predict_proba``) and warns when given an array. The server
+    has already validated each request's columns against the signature, in the signature's
+    order, so for a model whose recorded ``feature_names_in_`` are exactly that order the copy
+    drops them and is called on ``np.column_stack`` of the columns: the same numbers reach the
+    same coefficients. Only for a plain estimator or a ``Pipeline`` of them (no step that picks
+    columns by name or runs arbitrary code: ``ColumnTransformer``, ``FunctionTransformer``,
+    ``FeatureUnion``), and only used for batches whose columns share one numeric dtype.
+    """
+    import copy
+
+    names = getattr(native, "feature_names_in_", None)
+    if names is None or [str(n) for n in names] != list(columns):
+        return None
+    pipeline = type(native).__name__ == "Pipeline"
+    steps = [est for _, est in native.steps] if pipeline else [native]
+    for est in steps:
+        if est in (None, "passthrough"):
+            continue
+        kind = type(est)
+        if not kind.__module__.startswith("sklearn.") or kind.__name__ in _NAMED_STEPS:
+            return None
+    if not pipeline:
+        return _without_names(native)
+    clone = copy.copy(native)
+    clone.steps = [(name, _without_names(est)) for name, est in native.steps]
+    return clone
+
+
+def _without_names(est: Any) -> Any:
+    import copy
+
+    if est in (None, "passthrough") or "feature_names_in_" not in vars(est):
+        return est
+    clone = copy.copy(est)
+    del clone.feature_names_in_
+    return clone
+
+
+def _one_numeric_dtype(arrays: Sequence[np.ndarray[Any, Any]]) -> bool:
+    first = arrays[0].dtype if arrays else None
+    return first is not None and first.kind in "fiub" and all(a.dtype == first for a in arrays)
 
 
 def arrow_inputs(batch: ModelInput) -> pa.Table | None:
