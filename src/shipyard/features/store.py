@@ -382,10 +382,11 @@ class FeatureStore:
             import pyarrow.compute as pc
 
             live = pc.equal(status, "present")
+            all_live = pc.all(live).as_py() is not False  # the common case: nothing to blank
             for feature in vr.features:
-                values = pc.if_else(
-                    live, found.column(feature), pa.nulls(len(found), found.column(feature).type)
-                )
+                values = found.column(feature)
+                if not all_live:
+                    values = pc.if_else(live, values, pa.nulls(len(found), values.type))
                 out = out.append_column(names[(vr.view.name, feature)], values)
             out = out.append_column(f"{vr.view.name}{EVENT_TS}", found.column("event_timestamp"))
             out = out.append_column(f"{vr.view.name}{STATUS}", status)

@@ -381,13 +381,16 @@ def assemble(
     """The read result: ``found`` maps key -> (event µs, record) for stored entities; records
     are unpacked with ``layouts`` (id -> layout) and cast to the registered ``types``."""
     order = list(found)
-    position = {k: i for i, k in enumerate(order)}
-    take = pa.array([position.get(k) if k is not None else None for k in row_keys], pa.int64())
     # a feature never written (nothing materialized yet) reads as nulls
     kinds = {n: LOGICAL_TYPES[types[n]] if n in types else pa.null() for n in features}
     values = unpack([found[k][1] for k in order], layouts, kinds)
-    columns = {name: values[name].take(take) for name in features}
-    micros = pa.array([found[k][0] for k in order], pa.int64()).take(take)
+    micros = pa.array([found[k][0] for k in order], pa.int64())
+    if order != list(row_keys):  # not every key found once, in the request's order: reorder
+        position = {k: i for i, k in enumerate(order)}
+        take = pa.array([position.get(k) if k is not None else None for k in row_keys], pa.int64())
+        values = {name: values[name].take(take) for name in features}
+        micros = micros.take(take)
+    columns = {name: values[name] for name in features}
     columns[EVENT_TIMESTAMP] = micros.cast(LOGICAL_TYPES["timestamp"])
     return pa.table(columns)
 

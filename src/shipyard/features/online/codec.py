@@ -155,6 +155,8 @@ def unpack(
         order += rows
     if not order:
         return {name: pa.array([], kind) for name, kind in types.items()}
+    if len(groups) == 1:  # one layout (the common case): the records are already in order
+        return {name: chunks[0] for name, chunks in parts.items()}
     inverse = pa.array(np.argsort(np.asarray(order, np.int64), kind="stable"))
     return {name: pa.concat_arrays(chunks).take(inverse) for name, chunks in parts.items()}
 
