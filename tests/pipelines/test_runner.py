@@ -189,3 +189,71 @@ def test_bad_executor_url_before_anything_is_recorded() -> None:
     with pytest.raises(InvalidArgument, match="local:N"):
         run_pipeline(_numbers_pipeline(), executor="local:zero")
     assert list_pipeline_runs() == []
+
+
+_LOST_DRIVER = """
+from shipyard.pipelines import run_pipeline
+from tests.pipelines.test_runner import _holding_pipeline
+run_pipeline(_holding_pipeline(60.0), executor="local:1")
+"""
+
+
+def _holding_pipeline(hold_s: float) -> Pipeline:
+    return Pipeline(
+        "lost",
+        [
+            steplib.make_numbers,
+            StepDef(
+                "hold", call=f"{LIB}:sleepy", params={"seconds": hold_s}, after=("make_numbers",)
+            ),
+            StepDef("after", call=f"{LIB}:sleepy", params={"seconds": 0.0}, after=("hold",)),
+        ],
+    )
+
+
+@pytest.mark.slow
+def test_a_driver_killed_with_kill_9_leaves_a_failed_run_that_resumes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A live driver heartbeats its run (it stays RUNNING past the stale limit); once the
+    driver is killed, reading the run marks it FAILED (DriverLost), and --resume continues."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("SHIPYARD_HEARTBEAT_INTERVAL_S", "0.2")
+    monkeypatch.setenv("SHIPYARD_STALE_AFTER_S", "1.5")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    driver = subprocess.Popen(
+        [sys.executable, "-c", _LOST_DRIVER], cwd=root, env=env, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            runs = list_pipeline_runs("lost")
+            if runs and runs[0].step("hold").status == StepStatus.RUNNING:
+                break
+            assert driver.poll() is None, driver.communicate()[0].decode()
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the driver never started the hold step")
+        run_id = runs[0].id
+        time.sleep(2.5)  # past the stale limit: only the driver's heartbeats keep it alive
+        assert get_pipeline_run(run_id).status == "RUNNING"
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)  # the driver and its pool's workers
+        driver.communicate(timeout=30)
+    time.sleep(2.0)
+    lost = get_pipeline_run(run_id)
+    assert lost.status == "FAILED" and lost.failure is not None
+    assert lost.failure.error_type == "DriverLost" and "--resume" in lost.failure.message
+    statuses = {s.step: s.status for s in lost.steps}
+    assert statuses == {"make_numbers": "SUCCEEDED", "hold": "FAILED", "after": "SKIPPED"}
+    assert lost.run_id is not None
+    assert shipyard.get_run(lost.run_id).status == "KILLED"
+    resumed = run_pipeline(_holding_pipeline(0.0), resume=True, executor="local:1")
+    assert resumed.ok and resumed.run.resumed_from == run_id
+    assert resumed.run.step("make_numbers").status == StepStatus.REUSED

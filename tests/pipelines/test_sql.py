@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +18,7 @@ from shipyard.pipelines.entities import (
 )
 from shipyard.pipelines.sql import SqlPipelineRuns
 from shipyard.store import Database
+from shipyard.tracking.sql import SqlTracking
 
 
 def _run(run_id: str, started: int, *steps: StepState) -> PipelineRun:
@@ -70,3 +73,31 @@ def test_store_roundtrip(store: SqlPipelineRuns) -> None:
         store.get_run("bbbbbbbb")
     with pytest.raises(InvalidArgument):
         store.list_runs(limit=0)
+
+
+def test_a_run_whose_driver_went_silent_is_settled_failed(db_url: str) -> None:
+    db = Database(db_url)
+    tracking = SqlTracking(db, stale_after_s=3600)  # never reaps on its own here
+    store = SqlPipelineRuns(db, stale_after_s=0.2)
+    exp = tracking.create_experiment("pipe").experiment_id
+    steps = (
+        StepState("a", 0, StepStatus.SUCCEEDED),
+        StepState("b", 1, StepStatus.RUNNING),
+        StepState("c", 2, StepStatus.PENDING),
+    )
+    silent, alive, ended = (tracking.create_run(exp).run_id for _ in range(3))
+    for i, tracked in enumerate((silent, alive, ended)):
+        run = dataclasses.replace(_run(f"{i}" * 32, 1000 + i, *steps), run_id=tracked)
+        store.create_run(run)
+    tracking.end_run(ended, "FINISHED")  # ended its tracked run, then died before finishing
+    time.sleep(0.4)
+    tracking.heartbeat(alive)
+    runs = {r.id[0]: r for r in store.list_runs()}
+    assert runs["1"].status == RunState.RUNNING and runs["1"].failure is None
+    for lost in (runs["0"], runs["2"]):
+        assert lost.status == RunState.FAILED and lost.ended_at is not None
+        assert lost.failure is not None and lost.failure.error_type == "DriverLost"
+        assert [s.status for s in lost.steps] == ["SUCCEEDED", "FAILED", "SKIPPED"]
+        assert "stopped" in lost.step("b").reason
+    assert store.get_run("1" * 32).status == RunState.RUNNING
+    db.dispose()

@@ -87,7 +87,7 @@ def connect_local(settings: Settings) -> Services:
         gates=SqlGates(db),
         triggers=SqlTriggers(db),
         monitoring=SqlMonitoring(db, Path(settings.home) / "predictions"),
-        pipelines=SqlPipelineRuns(db),
+        pipelines=SqlPipelineRuns(db, stale_after_s=settings.stale_after_s),
     )
 
 

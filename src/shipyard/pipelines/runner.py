@@ -12,6 +12,7 @@ executor have been checked.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard._util import current_user, now_ms
-from shipyard.errors import AlreadyExists, InvalidArgument, NotFound
+from shipyard.errors import AlreadyExists, InvalidArgument, NotFound, ShipyardError
 from shipyard.pipelines.cache import StepHashes, step_hashes, why_rerun
 from shipyard.pipelines.definitions import Pipeline, StepDef, code_hash
 from shipyard.pipelines.entities import (
@@ -34,6 +35,8 @@ from shipyard.pipelines.entities import (
 from shipyard.pipelines.executors import Executor
 from shipyard.pipelines.steps import StepContext
 from shipyard.pipelines.worker import PortableFn, StepTask, error_record, execute
+
+log = logging.getLogger("shipyard.pipelines")
 
 if TYPE_CHECKING:
     from shipyard.config import Settings
@@ -124,6 +127,7 @@ class Driver:
     states: dict[str, StepState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _last_beat: float = 0.0
 
     def run(self, trigger: str) -> PipelineRun:
         pipe = self.pipe
@@ -208,7 +212,8 @@ class Driver:
                     break
                 waits = [r[0] - now for r in retries]
                 waits += [f.deadline - now for f in flights.values() if f.deadline is not None]
-                timeout = max(0.0, min(waits)) if waits else None
+                waits.append(self._beat())
+                timeout = max(0.0, min(waits))
                 done, _ = cf.wait(list(flights), timeout=timeout, return_when=cf.FIRST_COMPLETED)
                 for fut in done:
                     flight = flights.pop(fut)
@@ -226,6 +231,19 @@ class Driver:
         finally:
             threads.shutdown(wait=False, cancel_futures=True)
         return failure
+
+    def _beat(self) -> float:
+        """Heartbeat the pipeline's tracked run when due (a driver that stops beating is
+        taken for lost: see ``SqlPipelineRuns``); returns the seconds until the next beat."""
+        interval = self.settings.heartbeat_interval_s
+        now = time.monotonic()
+        if now - self._last_beat >= interval:
+            self._last_beat = now
+            try:
+                self.tracking.heartbeat(self.parent_run_id)
+            except ShipyardError as exc:  # a missed beat must not fail the pipeline
+                log.warning("pipeline run %s: heartbeat failed: %s", self.id[:8], exc)
+        return max(0.0, self._last_beat + interval - now)
 
     def _ready(self, flights: Mapping[cf.Future[Any], _Flight], retries: list[Any]) -> list[str]:
         busy = {f.step for f in flights.values()} | {r[1] for r in retries}

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, and_, insert, or_, select, update
 
 from shipyard._util import now_ms
 from shipyard.errors import AlreadyExists, InvalidArgument, NotFound
@@ -18,18 +18,26 @@ from shipyard.pipelines.entities import (
     StepStatus,
 )
 from shipyard.store.database import Database
-from shipyard.store.schema import pipeline_runs, pipeline_steps
+from shipyard.store.schema import pipeline_runs, pipeline_steps, runs
 
 rc = pipeline_runs.c
 sc = pipeline_steps.c
+tc = runs.c
 _DONE = [StepStatus.SUCCEEDED.value, StepStatus.CACHED.value]
 
 
 class SqlPipelineRuns:
-    """The :class:`~shipyard.pipelines.service.PipelineRunStore` on SQL."""
+    """The :class:`~shipyard.pipelines.service.PipelineRunStore` on SQL.
 
-    def __init__(self, db: Database) -> None:
+    A driver heartbeats its pipeline's tracked run while it runs. A RUNNING pipeline run whose
+    tracked run went silent for ``stale_after_s`` (or ended without the pipeline run being
+    finished) lost its driver, killed or out of memory: reading runs marks it FAILED, its
+    running steps FAILED and its pending ones SKIPPED, so ``--resume`` can continue it.
+    """
+
+    def __init__(self, db: Database, *, stale_after_s: float = 60.0) -> None:
         self._db = db
+        self.stale_after_s = stale_after_s
 
     def create_run(self, run: PipelineRun) -> None:
         row = {
@@ -112,6 +120,7 @@ class SqlPipelineRuns:
     def list_runs(self, *, pipeline: str | None = None, limit: int = 50) -> list[PipelineRun]:
         if limit < 1:
             raise InvalidArgument(f"limit must be >= 1, got {limit}")
+        self._settle_lost()
         query = select(pipeline_runs).order_by(rc.started_at.desc(), rc.id.desc()).limit(limit)
         if pipeline is not None:
             query = query.where(rc.pipeline == pipeline)
@@ -123,6 +132,7 @@ class SqlPipelineRuns:
     def get_run(self, run_id: str) -> PipelineRun:
         if not run_id or len(run_id) > 32:
             raise InvalidArgument(f"{run_id!r} is not a pipeline run id")
+        self._settle_lost()
         with self._db.read() as conn:
             rows = list(
                 conn.execute(select(pipeline_runs).where(rc.id.startswith(run_id)).limit(2))
@@ -136,6 +146,47 @@ class SqlPipelineRuns:
                 )
             steps = self._steps(conn, [rows[0]["id"]])
         return _run(rows[0], steps.get(rows[0]["id"], []))
+
+    def _settle_lost(self) -> None:
+        """Mark RUNNING pipeline runs whose driver stopped beating as FAILED (see the class)."""
+        cutoff = now_ms() - int(self.stale_after_s * 1000)
+        silent = or_(tc.status != "RUNNING", tc.heartbeat_at < cutoff)
+        query = (
+            select(rc.id, tc.heartbeat_at)
+            .join(runs, tc.run_id == rc.run_id)
+            .where(rc.status == RunState.RUNNING.value, silent)
+        )
+        with self._db.read() as conn:
+            lost = conn.execute(query).all()
+        for pipeline_run, last_seen in lost:
+            failure = StepFailure(
+                "(driver)",
+                "DriverLost",
+                f"the process running this pipeline stopped (no sign of life for "
+                f"{self.stale_after_s:g} s: killed, or out of memory); `shipyard run --resume "
+                f"{pipeline_run[:8]}` continues it from the steps that succeeded",
+                "",
+                1,
+            )
+            with self._db.begin() as conn:
+                done = conn.execute(
+                    update(pipeline_runs)
+                    .where(rc.id == pipeline_run, rc.status == RunState.RUNNING.value)
+                    .values(
+                        status=RunState.FAILED.value,
+                        ended_at=last_seen,
+                        error_json=json.dumps(failure.to_dict()),
+                    )
+                )
+                if done.rowcount == 0:  # finished (or settled) in the meantime
+                    continue
+                for was, now in ((StepStatus.RUNNING, StepStatus.FAILED),
+                                 (StepStatus.PENDING, StepStatus.SKIPPED)):  # fmt: skip
+                    conn.execute(
+                        update(pipeline_steps)
+                        .where(and_(sc.pipeline_run_id == pipeline_run, sc.status == was.value))
+                        .values(status=now.value, ended_at=last_seen, reason=failure.message)
+                    )
 
     @staticmethod
     def _steps(conn: Any, ids: Sequence[str]) -> dict[str, list[StepState]]:
