@@ -75,10 +75,13 @@ def test_models_that_read_columns_by_name_keep_the_dataframe() -> None:
         FunctionTransformer(lambda d: d), StandardScaler(), LogisticRegression()
     )
     user_code.fit(X, y)
+    framed = make_pipeline(StandardScaler(), LogisticRegression()).set_output(transform="pandas")
+    framed.fit(X, y)
     plain = LogisticRegression(max_iter=5000).fit(X, y)
     on_arrays = LogisticRegression(max_iter=5000).fit(X.to_numpy(), y)
     assert positional_model(by_name, names) is None
     assert positional_model(user_code, names) is None
+    assert positional_model(framed, names) is None  # its steps name their DataFrames
     assert positional_model(on_arrays, names) is None  # no recorded names to check
     assert positional_model(plain, list(reversed(names))) is None  # another order
     copy = positional_model(plain, names)

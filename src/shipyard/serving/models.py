@@ -257,6 +257,10 @@ def positional_model(native: Any, columns: Sequence[str]) -> Any | None:
         kind = type(est)
         if not kind.__module__.startswith("sklearn.") or kind.__name__ in _NAMED_STEPS:
             return None
+        # set_output(transform="pandas"): the steps pass DataFrames named from the input's names
+        output = getattr(est, "_sklearn_output_config", None) or {}
+        if output.get("transform", "default") != "default":
+            return None
     if not pipeline:
         return _without_names(native)
     clone = copy.copy(native)
