@@ -268,3 +268,50 @@ def test_bad_requests(applied: Path) -> None:
         features.push_features("card_spend_10m", [{"card_id": 1, "ts": T0}])
     with pytest.raises(NotFound, match="no service 'nope'"):
         features.get_online_features([{"card_id": 1}], "nope")
+
+
+PUSH_ONLY = """
+entities:
+  card: {join_keys: [card_id]}
+views:
+  seen:
+    entities: [card]
+    timestamp: ts
+    features: {amount: float64, last_login: timestamp}
+"""
+
+
+def test_pushes_of_other_key_types_and_naive_times_stay_one_consistent_view(
+    tmp_path: Path,
+) -> None:
+    """An int32 key after an int64 one, naive feature times after aware ones: training sets,
+    materialization and the skew check still work, and feature times are UTC everywhere."""
+    path = tmp_path / "push.yaml"
+    path.write_text(PUSH_ONLY)
+    features.apply_features(path)
+    aware = datetime(2025, 12, 31, 8, 0, tzinfo=UTC)
+    features.push_features("seen", [{"card_id": 1, "ts": T0, "amount": 1.0, "last_login": aware}])
+    features.push_features(
+        "seen",
+        pa.table(
+            {
+                "card_id": pa.array([2], pa.int32()),
+                "ts": pa.array([T0], pa.timestamp("us", "UTC")),
+                "amount": [2.0],
+                "last_login": pa.array([datetime(2026, 1, 1, 0, 30)], pa.timestamp("us")),
+            }
+        ),
+    )
+    entities = pa.table(
+        {
+            "card_id": [1, 2],
+            "event_timestamp": pa.array([T0 + timedelta(hours=1)] * 2, pa.timestamp("us", "UTC")),
+        }
+    )
+    rows = features.get_historical_features(entities, ["seen:amount", "seen:last_login"])
+    assert rows.column("amount").to_pylist() == [1.0, 2.0]
+    assert rows.column("last_login").to_pylist() == [aware, datetime(2026, 1, 1, 0, 30, tzinfo=UTC)]
+    assert rows.schema.field("last_login").type == pa.timestamp("us", tz="UTC")
+    [done] = features.materialize_features(["seen"])
+    assert done.rows == 2
+    assert features.feature_skew("seen").ok

@@ -113,7 +113,13 @@ class OfflineStore:
             conform(pq.ParquetFile(f).read(), view, keys, what=f"pushed rows {f.name}")
             for f in files
         ]
-        return pa.concat_tables(tables)
+        try:
+            return pa.concat_tables(tables, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InvalidArgument(
+                f"the rows pushed to view {view.name!r} do not share one schema ({exc}); push "
+                f"keys of one type, or move the odd files out of {folder}"
+            ) from exc
 
 
 def conform(table: pa.Table, view: FeatureView, keys: tuple[str, ...], *, what: str) -> pa.Table:
@@ -133,7 +139,7 @@ def conform(table: pa.Table, view: FeatureView, keys: tuple[str, ...], *, what: 
             f"{what} has no column(s) {missing} that view {view.name!r} needs; its columns are "
             f"{table.column_names}. Fix the source or the view and run `shipyard features apply`"
         )
-    arrays = [table.column(k) for k in keys]
+    arrays = [_key_column(table.column(k)) for k in keys]
     stamps = _parse_text_times(table.column(view.timestamp), f"{what}: {view.timestamp}")
     ts = normalise_timestamps(stamps, what=f"{what}: {view.timestamp}")
     arrays.append(pa.array(ts, pa.int64()).cast(pa.timestamp("us", tz="UTC")))
@@ -142,15 +148,40 @@ def conform(table: pa.Table, view: FeatureView, keys: tuple[str, ...], *, what: 
     for feature in view.features:
         col = table.column(feature.name)
         try:
-            arrays.append(
-                col if feature.dtype == "timestamp" else col.cast(ARROW_TYPES[feature.dtype])
-            )
+            if feature.dtype == "timestamp":
+                arrays.append(_utc_times(col, f"{what}: {feature.name}"))
+            else:
+                arrays.append(col.cast(ARROW_TYPES[feature.dtype]))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise InvalidArgument(
                 f"{what}: column {feature.name!r} ({col.type}) does not fit its declared type "
                 f"{feature.dtype} in view {view.name!r}: {exc}"
             ) from exc
     return pa.table(arrays, names=columns)
+
+
+def _key_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A join key in one type whatever it was written as: integers as int64, text as string
+    (so pushes of int32 and int64 keys, or of string and large_string, concatenate)."""
+    kind = column.type
+    if pa.types.is_integer(kind) and kind != pa.int64():
+        return column.cast(pa.int64())
+    if pa.types.is_large_string(kind):
+        return column.cast(pa.string())
+    return column
+
+
+def _utc_times(column: pa.ChunkedArray, what: str) -> pa.ChunkedArray:
+    """A timestamp feature as ``timestamp[us, UTC]``: ISO text parsed, dates at midnight,
+    naive times taken as UTC (as event times are), aware ones converted."""
+    import pyarrow.compute as pc
+
+    column = _parse_text_times(column, what)
+    if pa.types.is_date(column.type):
+        column = column.cast(pa.timestamp("us"))
+    if pa.types.is_timestamp(column.type) and column.type.tz is None:
+        column = pc.assume_timezone(column.cast(pa.timestamp("us")), "UTC")
+    return column.cast(pa.timestamp("us", tz="UTC"))
 
 
 def _parse_text_times(column: pa.ChunkedArray, what: str) -> pa.ChunkedArray:
