@@ -183,6 +183,20 @@ def test_progress_is_reported_after_each_chunk(
     assert seen == [(ROWS, None)]
 
 
+@pytest.mark.timeout(60)
+def test_a_progress_callback_that_raises_stops_the_run_instead_of_hanging(
+    models: Path, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    def broken(done: int, total: int | None) -> None:
+        raise RuntimeError("the progress bar broke")
+
+    src = write_parquet(frame, tmp_path / "in.parquet")
+    out = tmp_path / "out" / "o.parquet"
+    with pytest.raises(RuntimeError, match="progress bar broke"):
+        predict_batch("iris", src, out, chunk_rows=50, workers=2, progress=broken)
+    assert list((tmp_path / "out").iterdir()) == []  # no partial output
+
+
 def _append(seen: list[tuple[int, int | None]]) -> Callable[[int, int | None], None]:
     return lambda done, total: seen.append((done, total))
 

@@ -129,6 +129,24 @@ def test_inputs_named_like_record_columns_are_renamed(tmp_path: Path) -> None:
     assert row["input_ts"] == "x" and row["output_ts"] == 5 and row["age"] == 1
 
 
+def test_a_renamed_column_never_overwrites_one_already_named_so(tmp_path: Path) -> None:
+    with PredictionLog(tmp_path) as plog:
+        inputs = [{"input_status": "A", "status": "B"}]
+        outputs = {"prediction": [1], "status": ["S"], "output_status": ["T"]}
+        plog.log("churn", 1, inputs, outputs, new_ids(1), latency_ms=1)
+    row = read_predictions(tmp_path, "churn").to_pylist()[0]
+    assert row["input_status"] == "A" and row["input_input_status"] == "B"
+    assert row["output_status"] == "T" and row["output_output_status"] == "S"
+
+
+def test_records_keep_fields_the_first_record_lacks(tmp_path: Path) -> None:
+    with PredictionLog(tmp_path) as plog:
+        plog.log("churn", 1, [{"a": 1}, {"a": 2, "b": "x"}], {"prediction": [0, 1]},
+                 new_ids(2), latency_ms=1)  # fmt: skip
+    rows = read_predictions(tmp_path, "churn").sort_by("a").to_pylist()
+    assert [(r["a"], r["b"]) for r in rows] == [(1, None), (2, "x")]
+
+
 def test_a_full_batch_is_written_without_waiting_for_the_interval(tmp_path: Path) -> None:
     plog = PredictionLog(tmp_path, flush_rows=10, flush_interval_s=60)
     try:
@@ -157,6 +175,17 @@ def test_flush_writes_everything_queued(tmp_path: Path) -> None:
     plog.close()
     plog.close()  # twice is fine
     assert plog.flush() is True
+
+
+def test_a_flush_that_loses_the_race_to_close_returns(tmp_path: Path) -> None:
+    """close() may stop the writer between flush()'s check and its marker: flush returns."""
+    plog = PredictionLog(tmp_path, flush_interval_s=60)
+    log_rows(plog, 4)
+    plog.close()
+    plog._closed = False  # as if flush() had checked just before close() took the lock
+    started = time.monotonic()
+    assert plog.flush() is True
+    assert time.monotonic() - started < 5 and plog.written == 4
 
 
 def test_a_flush_of_many_calls_is_written_in_slices_as_one_part(tmp_path: Path) -> None:
@@ -241,6 +270,10 @@ def test_log_refuses_inconsistent_calls(tmp_path: Path) -> None:
             plog.log("../etc", 1, [{"a": 1}], {"prediction": [1]}, ["x"], latency_ms=1)
         with pytest.raises(InvalidArgument, match="version"):
             plog.log("churn", -1, [{"a": 1}], {"prediction": [1]}, ["x"], latency_ms=1)
+        with pytest.raises(InvalidArgument, match="latency_ms must be a number"):
+            plog.log("churn", 1, [{"a": 1}], {"prediction": [1]}, ["x"], latency_ms=None)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match="status must be text"):
+            plog.log("churn", 1, [{"a": 1}], {"prediction": [1]}, ["x"], latency_ms=1, status=3)  # type: ignore[arg-type]
     assert plog.written == 0 and not any(tmp_path.iterdir())
 
 

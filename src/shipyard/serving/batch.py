@@ -729,13 +729,12 @@ class _Drain:
             try:
                 table = future.result()
                 self.writer.write(table)
+                self.rows += table.num_rows
+                self.chunks += 1
+                if self.progress is not None:  # a callback that raises stops the run, not us
+                    self.progress(self.rows, self.total)
             except BaseException as exc:
                 self.error = exc
-                continue
-            self.rows += table.num_rows
-            self.chunks += 1
-            if self.progress is not None:
-                self.progress(self.rows, self.total)
 
 
 def _empty_output(plan: _Plan, schema: pa.Schema) -> pa.Schema:

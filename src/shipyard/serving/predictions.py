@@ -51,7 +51,7 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -230,7 +230,14 @@ class PredictionLog:
         except queue.Full:
             return False
         self._kick.set()
-        return marker.done.wait(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        thread = self._thread
+        while not marker.done.wait(0.05):
+            if not thread.is_alive():  # close() got in first: it wrote everything queued
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+        return True
 
     def close(self, timeout: float | None = None) -> None:
         """Write everything still queued and stop the writer thread. Safe to call twice."""
@@ -366,6 +373,10 @@ def _make_entry(
     check_name(model, "model")
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise InvalidArgument(f"version must be a whole number >= 0, got {version!r}")
+    if isinstance(latency_ms, bool) or not isinstance(latency_ms, int | float):
+        raise InvalidArgument(f"latency_ms must be a number of milliseconds, got {latency_ms!r}")
+    if not isinstance(status, str):
+        raise InvalidArgument(f"status must be text such as 'ok' or 'error', got {status!r}")
     n = len(ids)
     got = inputs.num_rows if isinstance(inputs, pa.Table) else len(inputs)
     lengths = {"inputs": got, **{f"outputs[{k!r}]": len(v) for k, v in outputs.items()}}
@@ -401,7 +412,9 @@ def _entry_table(entry: _Entry) -> pa.Table:
     n = entry.rows
     inputs = entry.inputs
     if not isinstance(inputs, pa.Table):
-        inputs = pa.Table.from_pylist(list(inputs)) if n else pa.table({})
+        rows = list(inputs)
+        names = dict.fromkeys(k for row in rows for k in row)  # every record's fields, in order
+        inputs = pa.table({k: [row.get(k) for row in rows] for k in names}) if n else pa.table({})
     return _assemble(
         pa.array(entry.ids, pa.string()),
         pa.repeat(pa.scalar(entry.ts_us, TS_TYPE), n),
@@ -471,11 +484,22 @@ def _assemble(
         "latency_ms": latency,
         "status": status,
     }
+    names = set(inputs.column_names) | outputs.keys()
     for name, column in zip(inputs.column_names, inputs.columns, strict=True):
-        columns[f"input_{name}" if name in taken else name] = column
+        columns[_free(name, "input_", taken, names)] = column
     for name, array in outputs.items():
-        columns[f"output_{name}" if name in _RESERVED else name] = array
+        columns[_free(name, "output_", _RESERVED, names)] = array
     return pa.table(columns)
+
+
+def _free(name: str, prefix: str, taken: Set[str], names: Set[str]) -> str:
+    """``name``, or prefixed (again, while it would meet another column) when it is taken."""
+    if name not in taken:
+        return name
+    renamed = prefix + name
+    while renamed in names or renamed in taken:
+        renamed = prefix + renamed
+    return renamed
 
 
 def _write_atomic(target: Path, write: Any) -> None:
