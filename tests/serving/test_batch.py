@@ -118,6 +118,19 @@ def test_csv_without_key_keeps_every_input_column(
     assert out["prediction"].tolist() == model.predict(frame[FEATURES]).tolist()
 
 
+def test_csv_keys_come_back_exactly_as_written(
+    models: Path, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Keys are identifiers, not numbers: "0007" and "1e3" are not turned into 7 and 1000."""
+    keyed = frame.assign(id=[f"{i:04d}" for i in range(ROWS)])
+    keyed.loc[ROWS - 1, "id"] = "1e3"
+    keyed.to_csv(tmp_path / "in.csv", index=False)
+    predict_batch("iris", tmp_path / "in.csv", tmp_path / "out.parquet", key="id", chunk_rows=50)
+    out = pq.read_table(tmp_path / "out.parquet")
+    assert out.schema.field("id").type == pa.string()
+    assert out.column("id").to_pylist() == keyed["id"].tolist()
+
+
 def test_compressed_csv_to_parquet_and_parquet_to_csv(
     models: Path, frame: pd.DataFrame, tmp_path: Path
 ) -> None:

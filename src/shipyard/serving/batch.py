@@ -241,7 +241,9 @@ class _Plan:
             read_columns=tuple(dict.fromkeys(keys + wanted)) if keys else None,
             classes=classes,
             argmax_labels=_argmax_labels(model, classes),
-            csv_types=_csv_types(model),
+            # from CSV, the columns passed through (keys) are read as written: "007" stays
+            # "007", and a column that looks numeric early cannot fail on text later
+            csv_types={**{k: pa.string() for k in keep if k not in wanted}, **_csv_types(model)},
             exact_types=_exact_types(model),
             text_keys=tuple(k for k in keep if _repeats(schema.field(k).type)),
         )
