@@ -72,6 +72,10 @@ def test_bad_requests_get_4xx(server: tuple[str, Services, list[str]]) -> None:
             "/api/v1/drift", json={"reference": old, "current": old, "columns": ["zzz"]}
         )
         assert cols.status_code == 400 and "zzz" in cols.json()["error"]["message"]
+        typo = http.post(
+            "/api/v1/drift", json={"reference": old, "current": old, "thresholds": {"zzz": 0.2}}
+        )
+        assert typo.status_code == 400 and "zzz" in typo.json()["error"]["message"]
         extra = http.post("/api/v1/drift", json={"reference": old, "current": old, "x": 1})
         assert extra.status_code in (400, 422)
 

@@ -54,6 +54,10 @@ def test_sdk_over_http(server: tuple[str, Path]) -> None:
         assert http.get("/api/v1/monitoring/alerts").json()["alerts"][0]["rule"] == (
             "accuracy < 0.99"
         )
+        sent = {"state": "sent", "since": alert.created_at}
+        assert len(http.get("/api/v1/monitoring/alerts", params=sent).json()["alerts"]) == 1
+        none = {"state": "suppressed"}
+        assert http.get("/api/v1/monitoring/alerts", params=none).json()["alerts"] == []
         labels = http.get("/api/v1/feedback", params={"model": "churn"}).json()
         assert len(labels["prediction_id"]) == 300
         unknown = http.post(

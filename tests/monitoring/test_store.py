@@ -73,6 +73,9 @@ def test_checks_alerts_and_retrainings(store: SqlMonitoring) -> None:
     )  # fmt: skip
     assert store.list_alerts(rule="rows > 5") == [alert]
     assert store.list_alerts(monitor="other") == []
+    assert store.list_alerts(state="failed", since=alert.created_at) == [alert]
+    assert store.list_alerts(state="sent") == []
+    assert store.list_alerts(since=alert.created_at + 1) == []
     rec = store.record_retraining(
         monitor="mon", model="m", trigger="alert", outcome="refused", champion=1,
         challenger=2, steps=[{"step": "gated", "reason": "failed"}],

@@ -11,6 +11,7 @@ check is never lost because an alert could not go out.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,12 +64,22 @@ class AlertPolicy:
         attempts = data.get("attempts", 3)
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
             raise InvalidArgument(f"alerts attempts must be a whole number >= 1, got {attempts!r}")
+        backoff_s = data.get("backoff_s", 0.5)
+        if (
+            isinstance(backoff_s, bool)
+            or not isinstance(backoff_s, int | float)
+            or not 0 <= backoff_s < math.inf
+        ):
+            raise InvalidArgument(
+                f"alerts backoff_s must be a number of seconds >= 0, got {backoff_s!r}; "
+                "use e.g. backoff_s: 0.5"
+            )
         return cls(
             rules=rules,
             channels=channels,
             cooldown_s=parse_duration(data.get("cooldown", DEFAULT_COOLDOWN_S), "cooldown"),
             attempts=attempts,
-            backoff_s=float(data.get("backoff_s", 0.5)),
+            backoff_s=float(backoff_s),
         )
 
     def with_channels(self) -> tuple[AlertChannel, ...]:
@@ -143,11 +154,12 @@ def evaluate(
 
 
 def _cooling_down(store: MonitoringStore, monitor: str, rule: Rule, cooldown_s: float) -> bool:
+    """Whether ``rule`` was sent within the cool-down (however many were suppressed since)."""
     if cooldown_s <= 0:
         return False
     since = now_ms() - int(cooldown_s * 1000)
-    recent = store.list_alerts(monitor=monitor, rule=rule.text, limit=20)
-    return any(a.state == "sent" and a.created_at >= since for a in recent)
+    sent = store.list_alerts(monitor=monitor, rule=rule.text, state="sent", since=since, limit=1)
+    return bool(sent)
 
 
 def deliver(

@@ -83,8 +83,9 @@ def write_check_report(
         monitor=monitor, when=when, metrics=metrics, details=details, history=history
     )
     stem.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(stem.with_suffix(".json"), dumps(doc, indent=2))
-    html_path = stem.with_suffix(".html")
+    # not with_suffix: a monitor name may hold a dot (churn.v2)
+    write_atomic(stem.parent / f"{stem.name}.json", dumps(doc, indent=2))
+    html_path = stem.parent / f"{stem.name}.html"
     write_atomic(html_path, render_check_html(doc, drift))
     return html_path
 

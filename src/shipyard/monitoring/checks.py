@@ -296,7 +296,10 @@ def _performance(
         details["performance"]["skipped"] = f"{n} label(s), fewer than min_labels"
         return
     if task == "classification":
-        metrics.update(perf.classification_metrics(labelled, LABEL, positive=spec.positive))
+        notes: dict[str, Any] = {}
+        scores = perf.classification_metrics(labelled, LABEL, positive=spec.positive, notes=notes)
+        metrics.update(scores)
+        details["performance"].update(notes)
     else:
         metrics.update(perf.regression_metrics(labelled, LABEL))
 

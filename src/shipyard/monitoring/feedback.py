@@ -28,6 +28,7 @@ ID = "prediction_id"
 LABEL = "label"
 TS = "ts"
 EXAMPLES = 5
+ID_MAX = 64  # characters of a stored prediction id
 
 
 def as_table(data: Any) -> pa.Table:
@@ -90,7 +91,20 @@ def normalize_labels(
     ids = table.column(id_column)
     if ids.null_count:
         raise InvalidArgument(f"{ids.null_count} row(s) have no {id_column!r}")
-    return pa.table({ID: pc.cast(ids, pa.string()), LABEL: labels})
+    ids = pc.cast(ids, pa.string())
+    check_id_lengths(ids, id_column)
+    return pa.table({ID: ids, LABEL: labels})
+
+
+def check_id_lengths(ids: pa.ChunkedArray | pa.Array, column: str = ID) -> None:
+    """Raise InvalidArgument naming the ids (text) longer than a stored id may be."""
+    too_long = ids.filter(pc.greater(pc.utf8_length(ids), ID_MAX))
+    if len(too_long):
+        examples = ", ".join(repr(i) for i in too_long.slice(0, EXAMPLES).to_pylist())
+        raise InvalidArgument(
+            f"{len(too_long)} {column!r} value(s) are longer than {ID_MAX} characters "
+            f"(e.g. {examples}); a prediction id has at most {ID_MAX}: check the id column"
+        )
 
 
 def _timestamps(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:

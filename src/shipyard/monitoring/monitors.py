@@ -27,7 +27,7 @@ Declared under ``monitors:`` in ``shipyard.yaml`` (or in Python as :class:`Monit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,8 @@ class Monitor:
 
     def __post_init__(self) -> None:
         check_name(self.name, "monitor")
+        if isinstance(self.columns, str):  # one column, not its letters
+            object.__setattr__(self, "columns", (self.columns,))
         from shipyard.registry.uri import parse_model_ref
 
         parse_model_ref(self.model)
@@ -172,6 +174,12 @@ class Monitor:
         if "model" not in data:
             raise InvalidArgument(f"monitor {name!r} needs model: (like churn@champion)")
         columns = data.get("columns")
+        if isinstance(columns, str):  # columns: tenure is one column, not its letters
+            columns = [columns]
+        elif columns is not None and not isinstance(columns, Sequence):
+            raise InvalidArgument(
+                f"monitor {name!r}: columns must be a list of column names, not {columns!r}"
+            )
         drift = data.get("drift")
         if drift not in (None, False) and not isinstance(drift, Mapping):
             raise InvalidArgument(f"monitor {name!r}: drift must be a mapping or false")

@@ -52,17 +52,33 @@ def task_of(table: pa.Table, task: str) -> str:
 
 
 def classification_metrics(
-    table: pa.Table, label: str, *, positive: Any = None
+    table: pa.Table,
+    label: str,
+    *,
+    positive: Any = None,
+    notes: dict[str, Any] | None = None,
 ) -> dict[str, float | None]:
     """Accuracy, precision, recall, F1, ROC AUC and log loss of ``prediction`` against
-    ``label``; ROC AUC and log loss are None without probabilities (or with one class only)."""
+    ``label``.
+
+    The positive class of a binary task is ``positive``, else the last of the model's classes
+    (its ``proba_<class>`` columns) in sorted order, else the last class seen in the window.
+    ROC AUC and log loss come from the probabilities of the rows that have all of them (a
+    window mixing versions with other classes has nulls there): they are None without
+    probabilities, or when those rows' labels hold fewer than two classes (ROC AUC is
+    undefined then). ROC AUC is computed over the classes the labels hold. ``notes``, when
+    given, receives ``proba_rows_dropped``: rows left out of ROC AUC and log loss.
+    """
     from sklearn import metrics as skm
 
     y_pred = _values(table.column(PREDICTION))
     y_true = _values(table.column(label))
     classes = [c[len(PROBA) :] for c in table.column_names if c.startswith(PROBA)]
+    matched = _match_classes(classes, y_true) if classes else None
+    order = sorted(range(len(classes)), key=lambda i: matched[i]) if matched else []
+    model_classes = [matched[i] for i in order] if matched else []
     binary = len(np.union1d(np.unique(y_true), np.unique(y_pred))) <= 2 and len(classes) <= 2
-    pos = _positive(positive, classes, y_true, y_pred) if binary else None
+    pos = _positive(positive, model_classes, y_true, y_pred) if binary else None
     average = "binary" if binary else "macro"
     out: dict[str, float | None] = {"accuracy": float(skm.accuracy_score(y_true, y_pred))}
     with warnings.catch_warnings():
@@ -74,22 +90,33 @@ def classification_metrics(
         out["recall"] = float(skm.recall_score(y_true, y_pred, **kw))
         out["f1"] = float(skm.f1_score(y_true, y_pred, **kw))
     out["roc_auc"] = out["log_loss"] = None
-    if classes and len(np.unique(y_true)) > 1:
-        proba = np.column_stack([_values(table.column(PROBA + c), float) for c in classes])
-        labels = _match_classes(classes, y_true)
-        if labels is not None:
-            known = np.isin(y_true, labels)
-            yt, pr = y_true[known], proba[known]
-            if len(np.unique(yt)) > 1:
-                if binary:
-                    col = labels.index(pos) if pos in labels else len(labels) - 1
-                    out["roc_auc"] = float(skm.roc_auc_score(yt == labels[col], pr[:, col]))
-                else:
-                    norm = pr / np.clip(pr.sum(axis=1, keepdims=True), 1e-12, None)
-                    out["roc_auc"] = float(
-                        skm.roc_auc_score(yt, norm, multi_class="ovr", labels=labels)
-                    )
-                out["log_loss"] = float(skm.log_loss(yt, pr, labels=labels))
+    if not model_classes:
+        return out
+    proba = np.column_stack([_values(table.column(PROBA + classes[i]), float) for i in order])
+    complete = np.isfinite(proba).all(axis=1)
+    if notes is not None:
+        notes["proba_rows_dropped"] = int((~complete).sum())
+    usable = complete & np.isin(y_true, model_classes)
+    yt, pr = y_true[usable], proba[usable]
+    present = np.unique(yt)
+    if len(present) < 2:
+        return out
+    out["log_loss"] = float(skm.log_loss(yt, pr, labels=model_classes))
+    if binary:
+        col = model_classes.index(pos) if pos in model_classes else len(model_classes) - 1
+        out["roc_auc"] = float(skm.roc_auc_score(yt == model_classes[col], pr[:, col]))
+        return out
+    cols = [i for i, c in enumerate(model_classes) if c in set(present.tolist())]
+    shares = pr[:, cols]
+    totals = shares.sum(axis=1, keepdims=True)
+    if not np.allclose(totals, 1.0):  # scikit-learn wants rows that sum to 1
+        shares = shares / np.clip(totals, 1e-12, None)
+    if len(cols) == 2:  # two classes present: one-vs-rest is the binary AUC
+        out["roc_auc"] = float(skm.roc_auc_score(yt == present[1], shares[:, 1]))
+    else:
+        out["roc_auc"] = float(
+            skm.roc_auc_score(yt, shares, multi_class="ovr", labels=present.tolist())
+        )
     return out
 
 
@@ -136,12 +163,14 @@ def _values(column: pa.ChunkedArray, dtype: Any = None) -> np.ndarray[Any, Any]:
     return array.astype(dtype) if dtype is not None else array
 
 
-def _positive(positive: Any, classes: list[str], y_true: Any, y_pred: Any) -> Any:
-    """The positive class of a binary task: as given, else the last class in sorted order
-    (scikit-learn's ``classes_[1]``)."""
+def _positive(positive: Any, classes: list[Any], y_true: Any, y_pred: Any) -> Any:
+    """The positive class of a binary task: as given, else the last of the model's
+    ``classes`` (sorted, scikit-learn's ``classes_[1]``), else the last class seen."""
     seen = np.union1d(np.unique(y_true), np.unique(y_pred))
     if positive is not None:
         return seen.dtype.type(positive) if seen.dtype.kind in "iufb" else str(positive)
+    if classes and (classes[-1] in set(seen.tolist()) or len(seen) < 2):
+        return classes[-1]
     return seen[-1] if len(seen) else None
 
 

@@ -86,9 +86,16 @@ class MonitoringStore(Protocol):
         ...
 
     def list_alerts(
-        self, *, monitor: str | None = None, rule: str | None = None, limit: int = 100
+        self,
+        *,
+        monitor: str | None = None,
+        rule: str | None = None,
+        state: str | None = None,
+        since: int | None = None,
+        limit: int = 100,
     ) -> list[Alert]:
-        """Alerts, newest first."""
+        """Alerts, newest first; ``state`` (sent, suppressed, failed) and ``since`` (epoch ms,
+        created at or after) narrow them."""
         ...
 
     def record_retraining(

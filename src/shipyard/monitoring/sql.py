@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, RowMapping, Select, delete, insert, select
+from sqlalchemy import exc as sa_exc
 
 from shipyard._util import check_name, now_ms
 from shipyard.errors import InvalidArgument, NotFound
@@ -34,6 +35,7 @@ from shipyard.store.schema import (
     monitoring_retrains,
 )
 
+_ATTEMPTS = 5  # feedback transactions tried when a concurrent upload races them
 _CHUNK = 5_000  # ids per DELETE … IN (…): well under SQLite and PostgreSQL limits
 _INSERT_FEEDBACK = Prepared(
     insert(monitoring_feedback),
@@ -78,8 +80,10 @@ class SqlMonitoring:
             if lost.num_rows and not allow_unknown:
                 raise InvalidArgument(fb.describe_unknown(model, lost, keys, total))
             labels = resolved.filter(pc.invert(missing)).select([fb.ID, fb.LABEL])
+            unmatched = lost.num_rows  # no id to keep them by: reported, not stored
         else:
             ids = fb._array(labels.column(fb.ID))
+            fb.check_id_lengths(ids)
             known = fb.known_ids(self.predictions_root, model, ids)
             is_known = pc.is_in(ids, value_set=known)
             unknown = labels.filter(pc.invert(is_known))
@@ -104,6 +108,22 @@ class SqlMonitoring:
             }
             for i, t, n in zip(ids, text.to_pylist(), number.to_pylist(), strict=True)
         ]
+        rows.sort(key=lambda r: r["prediction_id"])  # one lock order for concurrent uploads
+        ids.sort()
+        # the INSERT runs on the DBAPI cursor: its driver's IntegrityError, not SQLAlchemy's
+        raced = (sa_exc.IntegrityError, self._db.engine.dialect.loaded_dbapi.IntegrityError)
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return len(rows), self._replace_labels(model, ids, rows)
+            except raced:
+                # a concurrent upload inserted some of these ids between our DELETE and
+                # INSERT (PostgreSQL): run the transaction again, it replaces them now
+                if attempt == _ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _replace_labels(self, model: str, ids: list[str], rows: list[dict[str, Any]]) -> int:
+        """Delete the stored labels of ``ids``, insert ``rows``; the number deleted."""
         replaced = 0
         with self._db.begin() as conn:
             for start in range(0, len(ids), _CHUNK):
@@ -112,7 +132,7 @@ class SqlMonitoring:
                 replaced += conn.execute(delete(monitoring_feedback).where(where)).rowcount
             if rows:
                 _INSERT_FEEDBACK.run_many(conn, rows)
-        return len(rows), replaced
+        return replaced
 
     def feedback(self, model: str) -> pa.Table:
         """Every stored label of ``model``."""
@@ -230,7 +250,13 @@ class SqlMonitoring:
         return _alert({**row, "id": new_id})
 
     def list_alerts(
-        self, *, monitor: str | None = None, rule: str | None = None, limit: int = 100
+        self,
+        *,
+        monitor: str | None = None,
+        rule: str | None = None,
+        state: str | None = None,
+        since: int | None = None,
+        limit: int = 100,
     ) -> list[Alert]:
         """Alerts, newest first."""
         query = select(monitoring_alerts).order_by(ac.created_at.desc(), ac.id.desc())
@@ -238,6 +264,10 @@ class SqlMonitoring:
             query = query.where(ac.monitor == monitor)
         if rule is not None:
             query = query.where(ac.rule == rule)
+        if state is not None:
+            query = query.where(ac.state == state)
+        if since is not None:
+            query = query.where(ac.created_at >= since)
         with self._db.read() as conn:
             return [_alert(r) for r in conn.execute(query.limit(_limit(limit))).mappings()]
 

@@ -70,23 +70,52 @@ def join_labels(window: pa.Table, labels: pa.Table, label: str) -> pa.Table:
     """The window's labelled rows, with the label (cast to the prediction's type) as ``label``.
 
     ``labels`` has ``prediction_id, label_text, label_number``; a label that cannot be read
-    as the prediction's type is left out.
+    as the prediction's type is left out. A label sent as text (``"1"``) for a numeric
+    prediction is read from its text.
     """
     if window.num_rows == 0 or labels.num_rows == 0 or PREDICTION not in window.column_names:
         return window.schema.empty_table().append_column(label, pa.array([], pa.string()))
-    joined = window.join(
+    # join the ids only, then take the window's rows: every column keeps its type (Arrow's
+    # join refuses some, e.g. an input that was null in every logged row)
+    ids = pa.table(
+        {"prediction_id": window.column("prediction_id"), _ROW: pa.array(range(window.num_rows))}
+    )
+    joined = ids.join(
         labels.select(["prediction_id", "label_text", "label_number"]),
         "prediction_id",
         join_type="inner",
-    )
-    typ = window.schema.field(PREDICTION).type
+    ).sort_by(_ROW)
+    values = _label_values(joined, window.schema.field(PREDICTION).type)
+    out = window.take(joined.column(_ROW)).append_column(label, values)
+    return out.filter(pc.is_valid(out.column(label)))
+
+
+_ROW = "__row__"
+
+
+def _label_values(joined: pa.Table, typ: pa.DataType) -> pa.ChunkedArray | pa.Array:
+    """The labels of ``joined`` as ``typ`` (null where a label cannot be read so)."""
+    text = joined.column("label_text")
     if pa.types.is_floating(typ) or pa.types.is_integer(typ):
         number = joined.column("label_number")
-        values = pc.cast(number, typ, safe=False) if pa.types.is_integer(typ) else number
-    else:
-        try:
-            values = pc.cast(joined.column("label_text"), typ)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            values = joined.column("label_text")
-    joined = joined.drop_columns(["label_text", "label_number"]).append_column(label, values)
-    return joined.filter(pc.is_valid(joined.column(label)))
+        if number.null_count:  # labels sent as text: read the numbers from it
+            number = pc.coalesce(number, _text_as_float(text))
+        return pc.cast(number, typ, safe=False) if pa.types.is_integer(typ) else number
+    try:
+        return pc.cast(text, typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return text
+
+
+def _text_as_float(text: pa.ChunkedArray) -> pa.Array:
+    """``text`` as float64, null where it is not a number."""
+    try:
+        return pc.cast(text, pa.float64()).combine_chunks()
+    except pa.ArrowInvalid:  # some are not numbers: one by one
+        out: list[float | None] = []
+        for value in text.to_pylist():
+            try:
+                out.append(float(value))
+            except (TypeError, ValueError):
+                out.append(None)
+        return pa.array(out, pa.float64())

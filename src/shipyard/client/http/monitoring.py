@@ -125,9 +125,15 @@ class HttpMonitoring:
         return parse(sc.AlertOut, data).to_entity()
 
     def list_alerts(
-        self, *, monitor: str | None = None, rule: str | None = None, limit: int = 100
+        self,
+        *,
+        monitor: str | None = None,
+        rule: str | None = None,
+        state: str | None = None,
+        since: int | None = None,
+        limit: int = 100,
     ) -> list[Alert]:
-        params = {"monitor": monitor, "rule": rule, "limit": limit}
+        params = {"monitor": monitor, "rule": rule, "state": state, "since": since, "limit": limit}
         data = self._http.call("GET", f"{API}/monitoring/alerts", params=params, idempotent=True)
         return [a.to_entity() for a in parse(sc.AlertList, data).alerts]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +97,14 @@ def _kinds(ref: Columns, cur: Columns, names: list[str], config: DriftConfig) ->
         rtype, ctype = ref.schema.field(name).type, cur.schema.field(name).type
         rkind, ckind = column_kind(rtype), column_kind(ctype)
         forced = config.column(name).kind
+        # a side whose every value is null (Arrow type null) takes the other side's kind: the
+        # column is reported as skipped, not refused
+        if pa.types.is_null(rtype) and pa.types.is_null(ctype):
+            rkind = ckind = forced or "numeric"
+        elif pa.types.is_null(rtype):
+            rkind = ckind
+        elif pa.types.is_null(ctype):
+            ckind = rkind
         if rkind is None or ckind is None:
             bad = rtype if rkind is None else ctype
             raise InvalidArgument(
@@ -140,13 +148,30 @@ class _Categorical:
     p_value: float | None
 
 
+def _temporal_ticks(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A temporal column as int64 microseconds, whatever its unit: dates and timestamps since
+    the epoch (a time zone's instants in UTC, naive ones as written), durations and times of
+    day as lengths. Finer units are truncated to the microsecond."""
+    dtype = col.type
+    if pa.types.is_date(dtype) or pa.types.is_timestamp(dtype):
+        tz = dtype.tz if pa.types.is_timestamp(dtype) else None
+        target: pa.DataType = pa.timestamp("us", tz=tz)
+    elif pa.types.is_duration(dtype):
+        target = pa.duration("us")
+    else:  # time32 / time64
+        target = pa.time64("us")
+    return pc.cast(pc.cast(col, target, safe=False), pa.int64())
+
+
 def _sorted_values(col: pa.ChunkedArray) -> Any:
     """The column's finite values (no nulls, NaN or infinities) as a sorted float64 array."""
     dtype = col.type
+    if pa.types.is_null(dtype):
+        return np.empty(0, dtype=np.float64)
     if pa.types.is_dictionary(dtype):
         col, dtype = col.cast(dtype.value_type), dtype.value_type
     if pa.types.is_temporal(dtype):
-        col = col.cast(pa.int64()) if pa.types.is_timestamp(dtype) else pc.cast(col, pa.int64())
+        col = _temporal_ticks(col)
     if col.null_count:
         col = pc.drop_null(col)
     values = np.sort(col.to_numpy().astype(np.float64, copy=False))
@@ -167,6 +192,8 @@ def _numeric(ref: pa.ChunkedArray, cur: pa.ChunkedArray, config: DriftConfig) ->
 
 def _counts(col: pa.ChunkedArray) -> tuple[pa.Array, Any]:
     """The non-null distinct values of ``col`` as strings, and their counts."""
+    if pa.types.is_null(col.type):
+        return pa.array([], pa.string()), np.zeros(0, dtype=np.int64)
     counted = pc.value_counts(col)
     values, counts = counted.field("values"), counted.field("counts")
     if isinstance(values, pa.DictionaryArray):
@@ -334,6 +361,7 @@ def compute_drift(
     *,
     config: DriftConfig | None = None,
     columns: Sequence[str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> DriftReport:
     """Test every column (or ``columns``) of ``current`` against ``reference`` for drift.
 
@@ -342,11 +370,13 @@ def compute_drift(
     ``config.numeric_test`` (KS by default), categorical ones (strings, booleans,
     dictionaries) ``config.categorical_test`` (chi-square), unless the column's own settings
     say otherwise; every column also carries its other statistics (see :class:`ColumnDrift`).
-    A prediction column is tested like any other.
+    A prediction column is tested like any other. ``thresholds`` ({column: effect size}) set
+    per-column thresholds over ``config``'s; each must name a tested column.
 
     Raises:
         InvalidArgument: a side is empty, not a table, lacks a column, or a column's type
-            differs between the sides or cannot be tested.
+            differs between the sides or cannot be tested; a threshold names a column that
+            is not tested.
         ConfigError: a column's configured test does not fit its kind.
 
     >>> import pandas as pd
@@ -367,6 +397,15 @@ def compute_drift(
                 "window or check the source"
             )
     names = _chosen_columns(ref, cur, columns)
+    if thresholds:
+        unknown = [c for c in thresholds if c not in names]
+        if unknown:
+            raise InvalidArgument(
+                f"threshold(s) for column(s) {', '.join(map(repr, unknown))} that are not "
+                f"tested; the tested columns are {', '.join(map(repr, names))}: fix the "
+                "column name, or include it with columns=[...] (--columns)"
+            )
+        config = config.with_thresholds(thresholds)
     kinds = _kinds(ref, cur, names, config)
     numeric = [n for n in names if kinds[n] == "numeric"]
     categorical = [n for n in names if kinds[n] == "categorical"]

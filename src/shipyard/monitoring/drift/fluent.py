@@ -87,7 +87,8 @@ def compute_drift(
 
     Each side is a pandas DataFrame, an Arrow table, a file path/URL (CSV, Parquet, JSON Lines)
     or a dataset version ``NAME@VERSION``. ``config`` is a ``DriftConfig``, a mapping or a YAML
-    file; ``thresholds`` sets per-column effect-size thresholds over it. See
+    file; ``thresholds`` sets per-column effect-size thresholds over it (each must name a
+    tested column). See
     :func:`shipyard.monitoring.drift.compute_drift` for the tests and the result.
 
     Raises:
@@ -98,8 +99,6 @@ def compute_drift(
     from shipyard.monitoring.drift.engine import compute_drift as _compute
 
     settings = drift_config(config)
-    if thresholds:
-        settings = settings.with_thresholds(thresholds)
     ref = load_side(reference, side="reference") if isinstance(reference, str) else reference
     cur = load_side(current, side="current") if isinstance(current, str) else current
-    return _compute(ref, cur, config=settings, columns=columns)
+    return _compute(ref, cur, config=settings, columns=columns, thresholds=thresholds)

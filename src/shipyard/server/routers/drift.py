@@ -27,10 +27,12 @@ def drift(
     or with ``?format=html`` as a self-contained HTML page. 404 for an unknown dataset
     version; 400 for bad settings or columns that cannot be compared."""
     store = DatasetStore(services.datasets, services.artifacts)
-    config = DriftConfig.from_dict(body.config).with_thresholds(body.thresholds or {})
+    config = DriftConfig.from_dict(body.config)
     reference, _ = store.load(body.reference)
     current, _ = store.load(body.current)
-    report = compute_drift(reference, current, config=config, columns=body.columns)
+    report = compute_drift(
+        reference, current, config=config, columns=body.columns, thresholds=body.thresholds
+    )
     if fmt == "html":
         page = render_drift_html(report, reference=body.reference, current=body.current)
         return HTMLResponse(page)

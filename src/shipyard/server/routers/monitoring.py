@@ -99,10 +99,17 @@ def record_alert(body: AlertIn, services: ServicesDep) -> AlertOut:
 
 @router.get("/monitoring/alerts")
 def list_alerts(
-    services: ServicesDep, monitor: str | None = None, rule: str | None = None, limit: int = 100
+    services: ServicesDep,
+    monitor: str | None = None,
+    rule: str | None = None,
+    state: str | None = None,
+    since: int | None = None,
+    limit: int = 100,
 ) -> AlertList:
-    """Alerts, newest first."""
-    found = services.monitoring.list_alerts(monitor=monitor, rule=rule, limit=limit)
+    """Alerts, newest first; ``state`` and ``since`` (epoch ms) narrow them."""
+    found = services.monitoring.list_alerts(
+        monitor=monitor, rule=rule, state=state, since=since, limit=limit
+    )
     return AlertList(alerts=[AlertOut.from_entity(a) for a in found])
 
 
