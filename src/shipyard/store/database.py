@@ -8,6 +8,7 @@ lock upgrade ("database is locked"). PostgreSQL needs nothing special.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,6 +110,28 @@ class Database:
             self._engine = None
 
 
+WAL_SWITCH_ATTEMPTS = 100
+
+
+def _switch_to_wal(cur: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the lock.
+
+    Two connections opening a fresh file at once both try to switch it to WAL; the loser gets
+    "database is locked" at once (SQLite does not call the busy handler for this switch). WAL
+    is a property of the file, so once anyone has switched it, the retry finds it done.
+    """
+    import sqlite3
+
+    for attempt in range(1, WAL_SWITCH_ATTEMPTS + 1):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_SWITCH_ATTEMPTS:
+                raise
+            time.sleep(0.01 * min(attempt, 10))
+
+
 def _sqlite_engine(url: str) -> Engine:
     path = make_url(url).database
     if path and path != ":memory:":
@@ -124,7 +147,7 @@ def _sqlite_engine(url: str) -> Engine:
         # Let SQLAlchemy emit BEGIN itself (below) instead of pysqlite's implicit handling.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
