@@ -10,7 +10,7 @@ import pytest
 from sklearn import metrics as skm
 
 from shipyard.monitoring.feedback import label_columns
-from shipyard.monitoring.performance import classification_metrics
+from shipyard.monitoring.performance import classification_metrics, health_metrics
 from shipyard.monitoring.window import join_labels
 
 
@@ -119,3 +119,16 @@ def test_join_keeps_inputs_of_null_type() -> None:
     window = pa.table({"prediction_id": ["p0", "p1"], "z": pa.nulls(2), "prediction": [1, 0]})
     joined = join_labels(window, _labels(pa.array([1, 1])), "L")
     assert joined.num_rows == 2 and joined.schema.field("z").type == pa.null()
+
+
+def test_health_of_rows_without_latencies() -> None:
+    """Rows logged without a latency (an SDK caller's) count for throughput and errors, and
+    leave the latency percentiles None when no row has one, without a warning."""
+    ts = pa.array([0, 1_000_000, 2_000_000], pa.timestamp("us", tz="UTC"))
+    none = pa.table({"latency_ms": pa.array([None] * 3, pa.float64()), "ts": ts,
+                     "status": ["ok", "error", "ok"]})  # fmt: skip
+    health = health_metrics(none)
+    assert health["p50_latency_ms"] is None and health["p99_latency_ms"] is None
+    assert health["error_rate"] == pytest.approx(1 / 3) and health["throughput_per_s"] == 1.5
+    some = none.set_column(0, "latency_ms", pa.array([2.0, None, 4.0]))
+    assert health_metrics(some)["p50_latency_ms"] == 3.0

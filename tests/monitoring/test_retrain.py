@@ -96,6 +96,24 @@ def test_a_better_challenger_is_promoted_after_a_canary(
     assert shipyard.get_model_version("churn/2").tags["shipyard.retrain.outcome"] == "promoted"
 
 
+def test_a_challenger_whose_code_raises_is_recorded_as_failed(
+    churn_model: ModelVersion, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monitor = _setup(tmp_path, monkeypatch, worse=False)
+    broken = PIPELINE.replace("train_churn", "register_broken").replace(
+        "        with: {{worse: {worse}}}\n", ""
+    )
+    (tmp_path / "shipyard.yaml").write_text(broken)
+    shipyard.configure()
+    outcome = shipyard.run_monitor(monitor)
+    rec = outcome.retraining
+    assert rec is not None and rec.outcome == "failed", rec.steps
+    reasons = " ".join(str(s) for s in rec.steps)
+    assert "divides by zero" in reasons
+    assert shipyard.get_model_version("churn@champion").version == 1  # unchanged
+    assert shipyard.list_retrainings("churn") == [rec]
+
+
 def test_retrain_policy_errors(churn_model: ModelVersion) -> None:
     with pytest.raises(InvalidArgument, match="retrain: needs pipeline"):
         Monitor.from_dict("m", {"model": "churn", "retrain": {"gate": {}}})

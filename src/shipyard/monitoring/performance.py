@@ -134,7 +134,8 @@ def regression_metrics(table: pa.Table, label: str) -> dict[str, float | None]:
 
 
 def health_metrics(table: pa.Table, window_s: float | None = None) -> dict[str, float | None]:
-    """Latency p50/p99, throughput and error rate of the window's rows (None when empty).
+    """Latency p50/p99, throughput and error rate of the window's rows (None when empty;
+    the latencies None too when no row has one).
 
     Throughput divides the rows by ``window_s`` (a time window's length) or, for a window of
     the last N rows, by the time between its first and last prediction.
@@ -143,7 +144,8 @@ def health_metrics(table: pa.Table, window_s: float | None = None) -> dict[str, 
     if n == 0:
         return dict.fromkeys(HEALTH)
     latency = _values(table.column("latency_ms"), float)
-    p50, p99 = np.nanpercentile(latency, [50, 99])
+    timed = latency[~np.isnan(latency)]  # rows logged without a latency have none to count
+    p50, p99 = np.percentile(timed, [50, 99]) if len(timed) else (None, None)
     if window_s is None:
         ts = table.column("ts")
         span = pc.subtract(pc.max(ts), pc.min(ts)).as_py()
@@ -151,8 +153,8 @@ def health_metrics(table: pa.Table, window_s: float | None = None) -> dict[str, 
     throughput = n / window_s if window_s and window_s > 0 else None
     errors = pc.sum(pc.not_equal(table.column("status"), "ok")).as_py() or 0
     return {
-        "p50_latency_ms": float(p50),
-        "p99_latency_ms": float(p99),
+        "p50_latency_ms": None if p50 is None else float(p50),
+        "p99_latency_ms": None if p99 is None else float(p99),
         "throughput_per_s": throughput,
         "error_rate": errors / n,
     }

@@ -142,6 +142,9 @@ def retrain(
             outcome = "refused"
     except ShipyardError as exc:
         steps.add("failed", str(exc))
+    except Exception as exc:  # the user's training or model code: recorded, never lost
+        log.exception("retraining for monitor %s failed", monitor.name)
+        steps.add("failed", f"{type(exc).__name__}: {exc}")
     record = services.monitoring.record_retraining(
         monitor=monitor.name,
         model=champion.name if champion else monitor.model.split("@")[0].split("/")[0],
