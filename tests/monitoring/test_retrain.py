@@ -114,6 +114,22 @@ def test_a_challenger_whose_code_raises_is_recorded_as_failed(
     assert shipyard.list_retrainings("churn") == [rec]
 
 
+def test_the_gate_data_is_the_window_as_of_the_check_that_triggered_it(
+    churn_model: ModelVersion, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from shipyard.monitoring.retrain import retrain
+    from shipyard.tracking.fluent import services
+
+    monitor = _setup(tmp_path, monkeypatch, worse=False)
+    before = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # before any prediction was logged
+    early = retrain(monitor, services(), trigger="test", now=before)
+    assert early.outcome == "failed" and "no labelled predictions" in str(early.steps)
+    current = retrain(monitor, services(), trigger="test")
+    assert current.outcome == "promoted" and current.steps[1]["rows"] == 400
+
+
 def test_retrain_policy_errors(churn_model: ModelVersion) -> None:
     with pytest.raises(InvalidArgument, match="retrain: needs pipeline"):
         Monitor.from_dict("m", {"model": "churn", "retrain": {"gate": {}}})

@@ -102,7 +102,8 @@ def run_monitor(
             )
         reason = policy.triggered_by(outcome, fresh)
         if reason is not None:
-            outcome = replace(outcome, retraining=retrain(chosen, svc, trigger=reason))
+            retraining = retrain(chosen, svc, trigger=reason, now=now)
+            outcome = replace(outcome, retraining=retraining)
     return outcome
 
 

@@ -20,6 +20,7 @@ Every step is stored with its reason (``shipyard monitor retrainings``, REST
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ def retrain(
     services: MonitorServices,
     *,
     trigger: str,
+    now: dt.datetime | None = None,
 ) -> Retraining:
     """Run ``monitor``'s retraining policy now (``trigger`` says why). Never raises for a
     failed pipeline or gate: the outcome (``promoted``, ``refused``, ``failed``) and every
@@ -132,7 +134,7 @@ def retrain(
     champion, challenger, outcome = None, None, "failed"
     try:
         champion = _champion(monitor, services, policy)
-        fresh = _fresh_data(monitor, services, policy, champion, steps)
+        fresh = _fresh_data(monitor, services, policy, champion, steps, now)
         challenger = _train(monitor, services, policy, champion, steps)
         result = _gate(policy, champion, challenger, fresh, steps)
         if result.passed:
@@ -172,20 +174,19 @@ def _fresh_data(
     policy: RetrainPolicy,
     champion: ModelVersion,
     steps: _Steps,
+    now: dt.datetime | None,
 ) -> str | None:
-    """The window's labelled predictions (inputs and label) as a dataset version for the
-    gate; None when the gate names its own dataset."""
+    """The window's labelled predictions (inputs and label) at ``now`` (default: the clock,
+    as for the check that triggered it) as a dataset version for the gate; None when the gate
+    names its own dataset."""
     if policy.gate.get("dataset"):
         steps.add("fresh data", f"the gate's own dataset {policy.gate['dataset']}")
         return None
-    import datetime as dt
-
     from shipyard.data.datasets.store import DatasetStore
     from shipyard.monitoring.checks import log_root
 
-    window = read_window(
-        log_root(monitor, services), champion.name, monitor.window, now=dt.datetime.now(dt.UTC)
-    )
+    when = now or dt.datetime.now(dt.UTC)
+    window = read_window(log_root(monitor, services), champion.name, monitor.window, now=when)
     labelled = join_labels(window, services.monitoring.feedback(champion.name), policy.label)
     if labelled.num_rows == 0:
         raise InvalidArgument(
