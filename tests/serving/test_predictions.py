@@ -561,3 +561,22 @@ def test_calls_of_one_shape_are_written_as_one_table_like_call_by_call(tmp_path:
         ),
     ]
     assert predictions.records_table(mixed).num_rows == 4  # other shapes: unified call by call
+
+
+def test_an_integer_beyond_float_precision_beside_floats_reads_and_compacts(
+    tmp_path: Path,
+) -> None:
+    """int64 in one file and float64 in another make float64; 2**53 + 1 rounds instead of
+    making the whole day unreadable and uncompactable."""
+    day = at(dt.date(2026, 1, 1))
+    big = 2**53 + 1
+    with PredictionLog(tmp_path) as plog:
+        plog.log("m", 1, [{"x": big}], {"prediction": [0]}, ["i1"], 1.0, ts=day)
+        assert plog.flush(timeout=10)
+        plog.log("m", 1, [{"x": 0.5}], {"prediction": [0]}, ["i2"], 1.0, ts=day)
+    read = read_predictions(tmp_path, "m").sort_by("prediction_id")
+    assert read.column("x").type == pa.float64()
+    assert read.column("x").to_pylist() == [float(big), 0.5]
+    report = compact(tmp_path, today=dt.date(2026, 1, 2))
+    assert report.failed == 0 and report.files_merged == 2
+    assert read_predictions(tmp_path, "m").sort_by("prediction_id").equals(read)

@@ -353,7 +353,7 @@ class PredictionLog:
             tables.append(records_table(entries[start : start + SLICE_CALLS]).combine_chunks())
             self._pause()
         if len(tables) > 1:
-            tables = [pa.concat_tables(tables, promote_options="permissive").combine_chunks()]
+            tables = [concat_promoted(tables).combine_chunks()]
         table = tables[0]
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{PART_PREFIX}{new_ids(1)[0]}.parquet"
@@ -405,7 +405,7 @@ def records_table(entries: Sequence[_Entry]) -> pa.Table:
         if table is not None:
             return table
     tables = [_entry_table(e) for e in entries]
-    return pa.concat_tables(tables, promote_options="permissive")
+    return concat_promoted(tables)
 
 
 def _entry_table(entry: _Entry) -> pa.Table:
@@ -709,7 +709,7 @@ def _read_pinned(
     else:
         tables = [one(f) for f in files]
     try:
-        table = pa.concat_tables(tables, promote_options="permissive")
+        table = concat_promoted(tables)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Conflict(
             f"the prediction log of {model!r} holds a column with clashing types across files "
@@ -719,6 +719,37 @@ def _read_pinned(
     order = first + [c for c in table.column_names if c not in first]
     table = table.select(order)
     return table.sort_by([("ts", "ascending"), ("prediction_id", "ascending")])
+
+
+def concat_promoted(tables: Sequence[pa.Table]) -> pa.Table:
+    """``tables`` as one, each column in the type all of them fit (int64 and float64 make
+    float64). An integer beyond float64's exact range (2**53) in a column another file holds
+    as float keeps float64's precision instead of failing the read. Raises ArrowTypeError
+    for types that share no common type (text and numbers)."""
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except pa.ArrowInvalid:  # a safe cast failed: an int64 too large for float64 exactly
+        schema = pa.unify_schemas([t.schema for t in tables], promote_options="permissive")
+        return pa.concat_tables([_cast_table(t, schema) for t in tables])
+
+
+def _cast_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    columns = [
+        _cast(table.column(f.name), f.type) if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]  # fmt: skip
+    return pa.table(columns, schema=schema)
+
+
+def _cast(column: Any, kind: pa.DataType) -> Any:
+    """``column`` as ``kind``; an integer to a float even where float64 rounds it."""
+    try:
+        return column.cast(kind)
+    except pa.ArrowInvalid:
+        if pa.types.is_integer(column.type) and pa.types.is_floating(kind):
+            return column.cast(kind, safe=False)
+        raise
 
 
 def _between(table: pa.Table, start: dt.datetime | None, end: dt.datetime | None) -> pa.Table:
@@ -900,7 +931,7 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
         if index < 0:
             arrays.append(pa.nulls(batch.num_rows, field.type))
         else:
-            arrays.append(batch.column(index).cast(field.type))
+            arrays.append(_cast(batch.column(index), field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
