@@ -658,31 +658,48 @@ def read_predictions(
     with nothing logged gives an empty table.
 
     Every file is opened before any is read, which pins a consistent snapshot: compaction or
-    retention deleting a file afterwards cannot disturb the read. Raises InvalidArgument for a
+    retention deleting a file afterwards cannot disturb the read. A listing during a
+    compaction may miss both the merged file and the parts it replaced; a merged file that
+    appears by the time the files are open means the listing is taken again. Raises InvalidArgument for a
     bad bound, Conflict when files keep vanishing between listing and opening.
     """
     check_name(model, "model")
     start, end = _bound(since, "since"), _bound(until, "until")
     first = None if start is None else start.date()
     last = None if end is None else end.date()
-    for _ in range(_READ_ATTEMPTS):
-        wanted = [
+
+    def listing() -> list[tuple[int, Path]]:
+        return [
             (version_, folder / name)
             for _, version_, _, folder in _partitions(
                 Path(root), model=model, version=version, first=first, last=last
             )
             for name in _list_partition(folder).live
         ]
+
+    for _ in range(_READ_ATTEMPTS):
+        wanted = listing()
         with contextlib.ExitStack() as stack:
             try:
                 pinned = [(v, stack.enter_context(pa.OSFile(str(p)))) for v, p in wanted]
             except FileNotFoundError:
                 continue  # compacted away or pruned since the listing: list again
+            # a directory listing is no snapshot: one taken during a compaction may have
+            # missed both the merged file (written after it passed that name) and parts
+            # deleted before it reached them. A merged file that the listing lacked but
+            # is there now means exactly that: list again.
+            if _new_compacted(wanted, listing()):
+                continue
             return _read_pinned(model, pinned, start, end)
     raise Conflict(
         f"the prediction log of {model!r} kept changing while being listed (compaction or "
         "retention running); try again"
     )
+
+
+def _new_compacted(before: Sequence[tuple[int, Path]], after: Sequence[tuple[int, Path]]) -> bool:
+    seen = {p for _, p in before}
+    return any(p.name.startswith(COMPACTED_PREFIX) and p not in seen for _, p in after)
 
 
 def _read_pinned(
