@@ -660,8 +660,9 @@ def read_predictions(
     Every file is opened before any is read, which pins a consistent snapshot: compaction or
     retention deleting a file afterwards cannot disturb the read. A listing during a
     compaction may miss both the merged file and the parts it replaced; a merged file that
-    appears by the time the files are open means the listing is taken again. Raises InvalidArgument for a
-    bad bound, Conflict when files keep vanishing between listing and opening.
+    appears by the time the files are open means the listing is taken again. Raises
+    InvalidArgument for a bad bound, Conflict when files keep vanishing between listing and
+    opening.
     """
     check_name(model, "model")
     start, end = _bound(since, "since"), _bound(until, "until")
