@@ -3,6 +3,7 @@ health, history and reports, through the SDK and the CLI."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -153,6 +154,15 @@ def test_cli_run_history_show_and_feedback(
     assert shown.exit_code == 0 and "roc_auc" in shown.output
     alerts = runner.invoke(app, ["alerts", "list"], env={"COLUMNS": "200"})
     assert "roc_auc < 0.99" in alerts.output and "sent" in alerts.output
+    # the second run's alert (2 in all) was suppressed by the cool-down
+    for args, count in ((["--state", "sent"], 1), (["--state", "failed"], 0),
+                        (["--within", "1h"], 2)):  # fmt: skip
+        found = runner.invoke(app, ["alerts", "list", "--json", *args])
+        assert found.exit_code == 0 and len(json.loads(found.output)) == count, found.output
+    odd = runner.invoke(app, ["alerts", "list", "--state", "paged"])
+    assert odd.exit_code == 1 and "not one of" in odd.output
+    assert [a.state for a in shipyard.list_alerts(state="suppressed")] == ["suppressed"]
+    assert shipyard.list_alerts(since=dt.datetime.now() + dt.timedelta(hours=1)) == []
     missing = runner.invoke(app, ["monitor", "run", "nope"])
     assert missing.exit_code == 1 and "no monitor 'nope'" in missing.output
     bad = tmp_path / "bad.csv"

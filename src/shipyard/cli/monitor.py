@@ -249,13 +249,21 @@ def _read_labels(path: Path, id_column: str) -> Any:
 @handle_errors
 def alerts_list(
     monitor: str | None = typer.Option(None, "--monitor"),
+    state: str | None = typer.Option(None, "--state", help="sent, suppressed or failed"),
+    within: str | None = typer.Option(
+        None, "--within", help="only alerts raised in this last span, e.g. 24h or 7d"
+    ),
     limit: int = typer.Option(50, "--limit"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Alerts, newest first: the rule, its value, and what each channel did."""
+    import datetime as dt
+
+    from shipyard._util import parse_duration
     from shipyard.monitoring.fluent import list_alerts
 
-    found = list_alerts(monitor, limit=limit)
+    since = None if within is None else dt.datetime.now(dt.UTC) - parse_duration(within, "--within")
+    found = list_alerts(monitor, state=state, since=since, limit=limit)
     if as_json:
         print_json([_alert_dict(a) for a in found])
         return

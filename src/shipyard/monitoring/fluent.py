@@ -133,11 +133,23 @@ def get_check(check_id: int) -> Check:
     return services().monitoring.get_check(check_id)
 
 
-def list_alerts(monitor: str | None = None, *, limit: int = 100) -> list[Alert]:
-    """Alerts (sent, suppressed or failed), newest first."""
+def list_alerts(
+    monitor: str | None = None,
+    *,
+    state: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[Alert]:
+    """Alerts (sent, suppressed or failed), newest first; ``state`` keeps one of those,
+    ``since`` (naive means UTC) those raised at or after it. Raises InvalidArgument for an
+    unknown state."""
     from shipyard.tracking.fluent import services
 
-    return services().monitoring.list_alerts(monitor=monitor, limit=limit)
+    after = None
+    if since is not None:
+        aware = since if since.tzinfo is not None else since.replace(tzinfo=dt.UTC)
+        after = int(aware.timestamp() * 1000)
+    return services().monitoring.list_alerts(monitor=monitor, state=state, since=after, limit=limit)
 
 
 def list_retrainings(model: str | None = None, *, limit: int = 100) -> list[Retraining]:

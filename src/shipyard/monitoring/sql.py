@@ -265,6 +265,8 @@ class SqlMonitoring:
         if rule is not None:
             query = query.where(ac.rule == rule)
         if state is not None:
+            if state not in ALERT_STATES:
+                raise InvalidArgument(f"alert state {state!r} is not one of {list(ALERT_STATES)}")
             query = query.where(ac.state == state)
         if since is not None:
             query = query.where(ac.created_at >= since)
