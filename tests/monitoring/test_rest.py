@@ -58,6 +58,8 @@ def test_sdk_over_http(server: tuple[str, Path]) -> None:
         assert len(http.get("/api/v1/monitoring/alerts", params=sent).json()["alerts"]) == 1
         none = {"state": "suppressed"}
         assert http.get("/api/v1/monitoring/alerts", params=none).json()["alerts"] == []
+        odd = http.get("/api/v1/monitoring/alerts", params={"state": "paged"})
+        assert odd.status_code == 400 and "not one of" in odd.json()["error"]["message"]
         labels = http.get("/api/v1/feedback", params={"model": "churn"}).json()
         assert len(labels["prediction_id"]) == 300
         unknown = http.post(
