@@ -315,3 +315,26 @@ def test_pushes_of_other_key_types_and_naive_times_stay_one_consistent_view(
     [done] = features.materialize_features(["seen"])
     assert done.rows == 2
     assert features.feature_skew("seen").ok
+
+
+def test_a_new_services_object_never_gets_the_store_of_one_that_is_gone() -> None:
+    """Stores are cached per services object by id(); CPython reuses the id of a collected
+    object, so the cache must check the object, not only its id."""
+    import dataclasses
+    import gc
+
+    from shipyard.tracking.fluent import services
+
+    base = services()
+    reused = 0
+    for _ in range(50):
+        old = dataclasses.replace(base)
+        key, old_store = id(old), features.feature_store_for(old)
+        del old
+        gc.collect()
+        assert key not in features._stores  # forgotten with its services object
+        new = dataclasses.replace(base)
+        reused += id(new) == key
+        assert features.feature_store_for(new) is not old_store
+        features.close_feature_store(new)
+    assert reused > 0  # the id was reused at least once, so the check above was exercised

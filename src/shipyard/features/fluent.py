@@ -8,7 +8,9 @@ API, so they reach the server's online store.
 
 from __future__ import annotations
 
+import functools
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +26,9 @@ if TYPE_CHECKING:
     from shipyard.client import Services
 
 _lock = threading.Lock()
-_stores: dict[int, FeatureStore] = {}
+# by id(services), with a weak reference that proves the entry is that object's: an id is
+# reused once its object is gone, and a new services object must not get the old one's store
+_stores: dict[int, tuple[weakref.ref[Services], FeatureStore]] = {}
 
 
 def feature_store_for(services: Services) -> FeatureStore:
@@ -33,27 +37,39 @@ def feature_store_for(services: Services) -> FeatureStore:
     from shipyard.features.offline_store import OfflineStore
     from shipyard.features.online import online_store_from_url
 
+    key = id(services)
     with _lock:
-        store = _stores.get(id(services))
-        if store is None:
-            settings = services.settings
-            offline = OfflineStore(
-                DatasetStore(services.datasets, services.artifacts),
-                Path(settings.home) / "features",
-            )
-            store = FeatureStore(
-                services.features, offline, lambda: online_store_from_url(settings.online_store_uri)
-            )
-            _stores[id(services)] = store
+        entry = _stores.get(key)
+        if entry is not None and entry[0]() is services:
+            return entry[1]
+        settings = services.settings
+        offline = OfflineStore(
+            DatasetStore(services.datasets, services.artifacts),
+            Path(settings.home) / "features",
+        )
+        store = FeatureStore(
+            services.features, offline, lambda: online_store_from_url(settings.online_store_uri)
+        )
+        _stores[key] = (weakref.ref(services, functools.partial(_forget, key)), store)
         return store
+
+
+def _forget(key: int, ref: weakref.ref[Services]) -> None:
+    """Drop the entry of a services object that is gone (no lock: a GC callback may run while
+    this thread holds it; dict operations are atomic)."""
+    entry = _stores.get(key)
+    if entry is not None and entry[0] is ref:
+        _stores.pop(key, None)
 
 
 def close_feature_store(services: Services) -> None:
     """Close the online store opened for ``services`` (the server calls it on shutdown)."""
     with _lock:
-        store = _stores.pop(id(services), None)
-    if store is not None:
-        store.close()
+        entry = _stores.get(id(services))
+        if entry is None or entry[0]() is not services:
+            return
+        del _stores[id(services)]
+    entry[1].close()
 
 
 def _services() -> Services:
