@@ -326,15 +326,12 @@ def test_a_new_services_object_never_gets_the_store_of_one_that_is_gone() -> Non
     from shipyard.tracking.fluent import services
 
     base = services()
-    reused = 0
     for _ in range(50):
         old = dataclasses.replace(base)
         key, old_store = id(old), features.feature_store_for(old)
         del old
         gc.collect()
         assert key not in features._stores  # forgotten with its services object
-        new = dataclasses.replace(base)
-        reused += id(new) == key
+        new = dataclasses.replace(base)  # often at the same address, so with the same id
         assert features.feature_store_for(new) is not old_store
         features.close_feature_store(new)
-    assert reused > 0  # the id was reused at least once, so the check above was exercised
