@@ -184,3 +184,35 @@ def test_a_large_online_lookup_runs_off_the_event_loop_with_the_same_answer(
     assert len(counts) == online.INLINE_ENTITIES + 1
     loop_thread, pool_thread = threads
     assert loop_thread != pool_thread
+
+
+def test_the_fastapi_route_documents_the_lookup_and_answers_the_same(tmp_path: Path) -> None:
+    """The short way answers on the team server; the route stays for OpenAPI and for an app
+    that mounts the features router without it, and gives the same rows."""
+    from fastapi import FastAPI
+
+    from shipyard.server.errors import install_error_handlers
+    from shipyard.server.routers import features as features_router
+
+    services = connect_local(store_settings(tmp_path / "server"))
+    full = create_app(services=services)
+    assert "/api/v1/features/online" in full.openapi()["paths"]
+    plain = FastAPI()
+    plain.state.services = services
+    plain.include_router(features_router.router)
+    install_error_handlers(plain)
+    body = {
+        "entities": [{"card_id": 1}, {"card_id": 9}],
+        "features": ["card_stats:avg_amount"],
+        "now": (T0 + timedelta(hours=35)).isoformat(),
+    }
+    with serve_in_thread(full) as short_url, serve_in_thread(plain) as route_url:
+        shipyard.configure(tracking_uri=short_url)  # set up through the server's stores
+        _applied(tmp_path)
+        short = httpx.post(f"{short_url}/api/v1/features/online", json=body).json()
+        routed = httpx.post(f"{route_url}/api/v1/features/online", json=body).json()
+        bad = httpx.post(f"{route_url}/api/v1/features/online", json={**body, "service": "x"})
+    assert routed == short and [r["avg_amount"] for r in routed["rows"]] == [20.0, None]
+    assert bad.status_code == 400 and "exactly one" in bad.text
+    features.close_feature_store(services)
+    services.close()
